@@ -1,0 +1,61 @@
+# `make run` on a fresh clone: venv, install, model (reproduced by DVC if missing), serve.  `make test`: the suite.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+MODEL_DIR ?= weights/spam-minilm
+BIN := $(abspath $(VENV))/bin
+
+# DVC stages call `python`; it must be the venv's. Nothing may reach the Hugging Face hub.
+export PATH := $(BIN):$(PATH)
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Some machines' pip configuration names local indexes that lack most packages; pip warns once per package.
+PIP_QUIET_FILTER := { grep -v --line-buffered 'is ignored: it is neither a file nor a directory' || true; }
+
+.PHONY: run serve test install install-dev model lint clean
+
+run: install model serve
+
+serve:
+	PORT=$(PORT) MODEL_DIR=$(MODEL_DIR) $(BIN)/python -m spam_service
+
+test: install-dev model
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	@echo ">> creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned, on its own: pip takes the local CPU wheel for exactly 2.13.0, while any looser spec
+# (or letting another package pull torch in) downloads gigabytes of CUDA wheels.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	@echo ">> installing torch (CPU) and the pinned requirements; a few minutes on a fresh machine"
+	$(BIN)/pip install torch==2.13.0 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/pip install -r requirements.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/pip install --no-deps -e . 2>&1 | $(PIP_QUIET_FILTER)
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -r requirements-dev.txt 2>&1 | $(PIP_QUIET_FILTER)
+	touch $@
+
+model: install
+	@if [ -f "$(MODEL_DIR)/model.safetensors" ]; then \
+		echo ">> model present in $(MODEL_DIR)/"; \
+	else \
+		echo ">> no model in $(MODEL_DIR)/: reproducing it with 'dvc repro' (about 5 minutes on 2 cores)"; \
+		$(BIN)/dvc repro; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

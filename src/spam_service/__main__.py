@@ -1,0 +1,59 @@
+"""`python -m spam_service` / `spam-service`: load settings and the model, then serve with uvicorn.
+
+Start-up problems (bad settings, no model) end the process with exit code 1 and one line that says what to do,
+instead of a traceback.
+"""
+
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from spam_service.errors import StartupError
+
+_logger = logging.getLogger("spam_service")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+
+
+def main() -> int:
+    from spam_service.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        print(f"spam-service: invalid settings: {problems}", file=sys.stderr)
+        return 1
+    configure_logging(settings.log_level)
+
+    import uvicorn
+
+    from spam_service.api.app import create_app, load_classifier
+
+    try:
+        classifier = load_classifier(settings)
+    except StartupError as exc:
+        print(f"spam-service: cannot start: {exc}", file=sys.stderr)
+        return 1
+    app = create_app(settings, classifier=classifier)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # keep the logging configured above; uvicorn's loggers propagate to it
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

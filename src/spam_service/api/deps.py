@@ -1,0 +1,32 @@
+"""Dependencies read what the lifespan put on `app.state`; routes declare them with these aliases."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from spam_service.classifier import SpamClassifier
+from spam_service.inference import InferenceWorker
+from spam_service.request_log import RequestLogSink
+from spam_service.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_classifier(request: Request) -> SpamClassifier:
+    return request.app.state.classifier
+
+
+def get_inference(request: Request) -> InferenceWorker:
+    return request.app.state.inference
+
+
+def get_request_log(request: Request) -> RequestLogSink:
+    return request.app.state.request_log
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClassifierDep = Annotated[SpamClassifier, Depends(get_classifier)]
+InferenceDep = Annotated[InferenceWorker, Depends(get_inference)]
+RequestLogDep = Annotated[RequestLogSink, Depends(get_request_log)]

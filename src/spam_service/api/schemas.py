@@ -1,0 +1,57 @@
+"""Request and response bodies (they also feed the OpenAPI document at /docs)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": ["Free entry to win a prize! Text WIN to 80086", "See you at 7?"]}]},
+    )
+
+    text: list[StrictStr] = Field(description="Messages to classify; predictions come back in this order.")
+
+
+class TextPrediction(BaseModel):
+    label: Literal["spam", "ham"]
+    spam_probability: float = Field(ge=0.0, le=1.0)
+    truncated: bool = Field(description="True when the text was cut at the token limit before classifying.")
+    tokens: int = Field(description="Tokens the model saw, special tokens included.")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+
+
+class PredictResponse(BaseModel):
+    predictions: list[TextPrediction]
+    model: ModelInfo
+    request_id: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="What is wrong and how to fix it.")
+    errors: list[dict] = Field(default_factory=list, description="One entry per problem found.")
+    request_id: str | None = None
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class RequestLogState(BaseModel):
+    kind: str
+    ready: bool
+    lines_waiting: int
+    lines_written: int
+    last_error: str | None
+    target: str
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "not_ready"]
+    model: ModelInfo | None
+    request_log: RequestLogState | None

@@ -1,0 +1,21 @@
+"""The project's exceptions. Each carries the HTTP status it maps to when it reaches a client."""
+
+
+class SpamServiceError(Exception):
+    """Base class: the message is written for the person who has to act on it."""
+
+    status_code: int = 500
+
+
+class StartupError(SpamServiceError):
+    """The service cannot start; the message says what to run or check."""
+
+
+class ModelLoadError(StartupError):
+    """The model directory is missing, incomplete or unreadable."""
+
+
+class InvalidInputError(SpamServiceError):
+    """The request is well-formed JSON but breaks a rule the message names."""
+
+    status_code = 422

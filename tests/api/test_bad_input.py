@@ -1,0 +1,77 @@
+"""Every kind of bad /predict input gets a 4xx whose `detail` says what to fix; none gets a 500."""
+
+import httpx
+import pytest
+
+LIMITS = {"max_texts_per_request": 3, "max_text_chars": 50}
+
+
+@pytest.fixture(scope="module")
+def server(trained_classifier, tmp_path_factory):
+    from spam_service.api.app import create_app
+    from spam_service.request_log import FileRequestLogSink
+    from spam_service.settings import Settings
+    from tests.conftest import start_live_server
+
+    settings = Settings(request_log_dir=tmp_path_factory.mktemp("logs"), **LIMITS)
+    app = create_app(settings, classifier=trained_classifier, request_log=FileRequestLogSink(settings.request_log_dir))
+    live = start_live_server(app)
+    yield live
+    live.stop()
+
+
+JSON = {"content-type": "application/json"}
+
+CASES = [
+    # (id, raw body, headers, status, words the detail must contain)
+    ("broken-json", b'{"text": ["unterminated', JSON, 400, ["not valid JSON"]),
+    ("empty-body", b"", JSON, 422, ["body is empty"]),
+    ("body-is-array", b'["hello"]', JSON, 422, ["must be a JSON object", "not an array"]),
+    ("body-is-string", b'"hello"', JSON, 422, ["must be a JSON object", "not a string"]),
+    ("body-is-null", b"null", JSON, 422, ["must be a JSON object"]),
+    ("missing-text-key", b"{}", JSON, 422, ["missing key 'text'"]),
+    ("unknown-key", b'{"text": ["hi"], "lang": "en"}', JSON, 422, ["unknown key 'lang'"]),
+    ("misspelled-key", b'{"texts": ["hi"]}', JSON, 422, ["missing key 'text'", "unknown key 'texts'"]),
+    ("text-is-string", b'{"text": "hello"}', JSON, 422, ["'text' must be an array of strings", "not a string"]),
+    ("text-is-object", b'{"text": {"a": 1}}', JSON, 422, ["'text' must be an array of strings", "not an object"]),
+    ("number-item", b'{"text": ["ok", 42]}', JSON, 422, ["text[1] must be a string, not a number"]),
+    ("null-item", b'{"text": [null]}', JSON, 422, ["text[0] must be a string, not null"]),
+    ("nested-list-item", b'{"text": [["a"]]}', JSON, 422, ["text[0] must be a string, not an array"]),
+    ("empty-list", b'{"text": []}', JSON, 422, ["'text' is empty"]),
+    ("too-many-texts", b'{"text": ["a", "b", "c", "d"]}', JSON, 422, ["4 messages", "MAX_TEXTS_PER_REQUEST"]),
+    ("text-too-long", b'{"text": ["ok", "' + b"x" * 51 + b'"]}', JSON, 422, ["text[1] has 51 char", "MAX_TEXT_CHARS"]),
+    ("plain-text-body", b'{"text": ["hi"]}', {"content-type": "text/plain"}, 415, ["application/json"]),
+    ("form-body", b"text=hi", {"content-type": "application/x-www-form-urlencoded"}, 415, ["application/json"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(("body", "headers", "status", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_gets_a_4xx_that_says_what_to_fix(server, method, body, headers, status, words):
+    response = httpx.request(method, f"{server.url}/predict", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    payload = response.json()
+    for word in words:
+        assert word in payload["detail"], payload["detail"]
+    assert payload["request_id"] == response.headers["x-request-id"]
+
+
+def test_body_over_the_size_limit_is_refused_before_it_is_read(server):
+    body = b'{"text": ["' + b"x" * 2_000_000 + b'"]}'
+    response = httpx.post(f"{server.url}/predict", content=body, headers=JSON)
+    assert response.status_code == 413
+    assert "limit" in response.json()["detail"]
+
+
+def test_unknown_route_and_wrong_method_answer_json(server):
+    missing = httpx.get(f"{server.url}/predictions")
+    assert missing.status_code == 404 and missing.json()["detail"] == "Not Found"
+    wrong = httpx.put(f"{server.url}/predict", json={"text": ["hi"]})
+    assert wrong.status_code == 405 and "PUT is not allowed" in wrong.json()["detail"]
+
+
+def test_service_keeps_answering_after_bad_requests(server):
+    for body in (b"{", b"[]", b'{"text": [1]}'):
+        httpx.post(f"{server.url}/predict", content=body, headers=JSON)
+    response = httpx.post(f"{server.url}/predict", json={"text": ["see you soon"]})
+    assert response.status_code == 200

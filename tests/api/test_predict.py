@@ -1,0 +1,117 @@
+"""/predict, /health, /ready and /docs against a real uvicorn serving the trained model."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim. T&C apply, reply STOP to end"
+HAM = "Hey, are we still meeting for lunch tomorrow at 1? Let me know"
+
+
+def read_request_log(directory: Path) -> list[dict]:
+    return [json.loads(line) for path in sorted(directory.glob("*.jsonl")) for line in path.open(encoding="utf-8")]
+
+
+@pytest.fixture
+def server(make_app, live_server_factory):
+    app, settings = make_app()
+    live = live_server_factory(app)
+    live.settings = settings
+    return live
+
+
+def test_post_predict_returns_one_prediction_per_text_in_input_order(server):
+    response = httpx.post(f"{server.url}/predict", json={"text": [SPAM, HAM, SPAM]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [p["label"] for p in body["predictions"]] == ["spam", "ham", "spam"]
+    for prediction in body["predictions"]:
+        assert 0.0 <= prediction["spam_probability"] <= 1.0
+        assert prediction["truncated"] is False
+    assert body["predictions"][0]["spam_probability"] > 0.5 > body["predictions"][1]["spam_probability"]
+
+
+def test_get_with_json_body_answers_like_post(server):
+    texts = {"text": [HAM, SPAM]}
+    got = httpx.request("GET", f"{server.url}/predict", json=texts).json()
+    posted = httpx.post(f"{server.url}/predict", json=texts).json()
+    assert got["predictions"] == posted["predictions"]
+    assert got["request_id"] != posted["request_id"]
+
+
+def test_sample_query_file_is_answered_verbatim(server):
+    body = (REPO_ROOT / "sample_query.json").read_bytes()
+    response = httpx.request("GET", f"{server.url}/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["predictions"]) == len(json.loads(body)["text"])
+
+
+def test_response_names_the_model_and_echoes_the_request_id_header(server, trained_classifier):
+    response = httpx.post(f"{server.url}/predict", json={"text": [HAM]})
+    body = response.json()
+    assert body["model"] == {"name": trained_classifier.name, "version": trained_classifier.version}
+    assert response.headers["x-request-id"] == body["request_id"]
+    assert len(body["request_id"]) == 32
+
+
+def test_text_over_the_token_limit_is_truncated_and_flagged(make_app, live_server_factory):
+    app, _ = make_app(max_tokens=16)
+    live = live_server_factory(app)
+    long_text = " ".join(["free prize call now"] * 20)
+    response = httpx.post(f"{live.url}/predict", json={"text": [long_text, "ok"]})
+    first, second = response.json()["predictions"]
+    assert first["truncated"] is True and first["tokens"] == 16
+    assert second["truncated"] is False and second["tokens"] < 16
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀🎉🔥", "Привет, как дела?", "你好, 明天见", "e\u0301\u0000\t\n"])
+def test_unicode_emoji_and_empty_strings_are_classified(server, text):
+    response = httpx.post(f"{server.url}/predict", json={"text": [text]})
+    assert response.status_code == 200, response.text
+    assert response.json()["predictions"][0]["label"] in {"spam", "ham"}
+
+
+def test_every_answered_request_is_in_the_request_log_after_shutdown(server):
+    async def fire(count: int) -> list[str]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            responses = await asyncio.gather(
+                *(client.post("/predict", json={"text": [f"message {i}", SPAM]}) for i in range(count))
+            )
+        assert all(r.status_code == 200 for r in responses)
+        return [r.json()["request_id"] for r in responses]
+
+    request_ids = asyncio.run(fire(40))
+    server.stop()
+    records = read_request_log(server.settings.request_log_dir)
+    assert sorted(r["request_id"] for r in records) == sorted(request_ids)
+    record = records[0]
+    assert set(record) >= {"timestamp", "request_id", "texts", "predictions", "model", "latency_ms"}
+    assert record["texts"][1] == SPAM and record["predictions"][1]["label"] == "spam"
+    assert record["latency_ms"] > 0
+
+
+def test_health_ready_and_docs(server):
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready" and ready.json()["request_log"]["kind"] == "file"
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+    paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert {"get", "post"} <= set(paths["/predict"])
+
+
+def test_unwritable_request_log_makes_ready_fail_but_not_predictions(make_app, live_server_factory, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the log directory should be")
+    app, _ = make_app(request_log_dir=blocker / "logs")
+    live = live_server_factory(app)
+    assert httpx.post(f"{live.url}/predict", json={"text": [HAM]}).status_code == 200
+    ready = httpx.get(f"{live.url}/ready")
+    assert ready.status_code == 503
+    state = ready.json()["request_log"]
+    assert state["ready"] is False and "not-a-directory" in state["last_error"]

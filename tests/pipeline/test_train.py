@@ -1,0 +1,75 @@
+"""Training code paths on tiny data: the DistilBERT base (the original design's), batching, oversampling."""
+
+import json
+import random
+from collections import Counter
+
+import pytest
+
+from spam_service.classifier import SpamClassifier
+from spam_service.pipeline.base_models import resolve_base_model
+from spam_service.pipeline.dataset import Example
+from spam_service.pipeline.train import TrainConfig, length_grouped_batches, load_base, oversample_spam, train
+
+SPAM_WORDS = "free win prize cash claim urgent txt".split()
+HAM_WORDS = "hello see you lunch tomorrow love mum home".split()
+
+
+def synthetic(count: int, seed: int) -> list[Example]:
+    rng = random.Random(seed)
+    examples = []
+    for i in range(count):
+        label = "spam" if i % 3 == 0 else "ham"
+        words = SPAM_WORDS if label == "spam" else HAM_WORDS
+        examples.append(Example(" ".join(rng.choices(words, k=rng.randint(2, 8))), label))
+    return examples
+
+
+def test_distilbert_base_fine_tunes_exports_and_serves(tiny_distilbert_dir, tmp_path):
+    config = TrainConfig(
+        base_model=str(tiny_distilbert_dir), max_length=32, batch_size=8, learning_rate=3e-3,
+        max_epochs=4, evals_per_epoch=1, patience=4, spam_oversample=1, threads=1,
+    )  # fmt: skip
+    out = tmp_path / "checkpoint"
+    summary = train(synthetic(96, seed=1), synthetic(30, seed=2), config, out, progress=False)
+    assert summary["best"]["spam_f1"] >= 0.9, summary["history"]
+    assert json.loads((out / "config.json").read_text())["model_type"] == "distilbert"
+    classifier = SpamClassifier.load(out, max_tokens=32)
+    spam, ham = classifier.predict(["win cash prize claim free", "see you at home mum"])
+    assert (spam.label, ham.label) == ("spam", "ham")
+
+
+def test_training_is_reproducible_for_a_seed(tiny_distilbert_dir, tmp_path):
+    config = TrainConfig(base_model=str(tiny_distilbert_dir), batch_size=8, max_epochs=1, evals_per_epoch=1, threads=1)
+    first = train(synthetic(40, 1), synthetic(12, 2), config, tmp_path / "a", progress=False)
+    second = train(synthetic(40, 1), synthetic(12, 2), config, tmp_path / "b", progress=False)
+    assert first["history"] == second["history"]
+
+
+def test_packaged_minilm_alias_resolves_to_an_installed_checkpoint():
+    path = resolve_base_model("all-MiniLM-L6-v2")
+    assert (__import__("pathlib").Path(path) / "config.json").is_file()
+
+
+def test_hub_id_is_passed_through_and_fails_clearly_when_offline_and_uncached():
+    assert resolve_base_model("distilbert-base-uncased") == "distilbert-base-uncased"
+    with pytest.raises(RuntimeError, match=r"distilbert-base-uncased.*local directory"):
+        load_base("distilbert-base-uncased")
+
+
+def test_length_grouped_batches_cover_every_example_once():
+    lengths = [random.Random(0).randint(3, 200) for _ in range(1001)]
+    batches = length_grouped_batches(lengths, 32, random.Random(0))
+    flat = [i for batch in batches for i in batch]
+    assert sorted(flat) == list(range(1001))
+    assert max(len(b) for b in batches) == 32
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
+    assert spread < 20  # similar lengths share a batch, so little padding
+
+
+def test_oversampling_adds_augmented_spam_copies_only():
+    examples = synthetic(30, 3)
+    grown = oversample_spam(examples, 2, random.Random(0))
+    before, after = Counter(e.label for e in examples), Counter(e.label for e in grown)
+    assert after["ham"] == before["ham"] and after["spam"] == 3 * before["spam"]
+    assert grown[: len(examples)] == examples

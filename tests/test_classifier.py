@@ -1,0 +1,81 @@
+"""SpamClassifier on a tiny random BERT: ordering, batching, truncation and load errors."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from spam_service.classifier import SpamClassifier, weights_digest
+from spam_service.errors import ModelLoadError
+
+TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok"]
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_bert_dir: Path) -> SpamClassifier:
+    return SpamClassifier.load(tiny_bert_dir, max_tokens=16, batch_size=2, torch_threads=1)
+
+
+def test_predictions_come_back_one_per_text_in_input_order(classifier):
+    predictions = classifier.predict(TEXTS)
+    assert len(predictions) == len(TEXTS)
+    alone = [classifier.predict([text])[0] for text in TEXTS]
+    for batched, single in zip(predictions, alone, strict=True):
+        # Padding to other texts' lengths must not change a text's result.
+        assert batched.spam_probability == pytest.approx(single.spam_probability, abs=1e-5)
+        assert batched.tokens == single.tokens
+
+
+def test_label_follows_the_spam_threshold(tiny_bert_dir):
+    probability = SpamClassifier.load(tiny_bert_dir).predict(["free"])[0].spam_probability
+    below = SpamClassifier.load(tiny_bert_dir, spam_threshold=min(0.99, probability + 0.01))
+    above = SpamClassifier.load(tiny_bert_dir, spam_threshold=max(0.01, probability - 0.01))
+    assert below.predict(["free"])[0].label == "ham"
+    assert above.predict(["free"])[0].label == "spam"
+
+
+def test_long_text_is_truncated_at_max_tokens_and_flagged(classifier):
+    long_text, short_text = "free " * 40, "free prize"
+    long_prediction, short_prediction = classifier.predict([long_text, short_text])
+    assert long_prediction.truncated and long_prediction.tokens == 16
+    assert not short_prediction.truncated and short_prediction.tokens == 4  # [CLS] free prize [SEP]
+
+
+def test_html_entities_are_unescaped_like_in_training(classifier):
+    escaped, plain = classifier.predict(["call &lt;#&gt; now", "call <#> now"])
+    assert escaped.spam_probability == pytest.approx(plain.spam_probability, abs=1e-6)
+
+
+def test_version_defaults_to_the_weights_digest(classifier, tiny_bert_dir):
+    assert classifier.version == weights_digest(tiny_bert_dir)
+    assert classifier.name == tiny_bert_dir.name
+
+
+def test_missing_model_directory_names_the_command_that_makes_it(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"make model"):
+        SpamClassifier.load(tmp_path / "nowhere")
+
+
+def test_corrupt_weights_fail_with_a_one_line_message(tiny_bert_dir, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_bert_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelLoadError, match=r"broken .*make model") as caught:
+        SpamClassifier.load(broken)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_model_with_other_labels_is_refused(tiny_bert_dir, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(tiny_bert_dir, other)
+    config = json.loads((other / "config.json").read_text())
+    config["id2label"], config["label2id"] = {"0": "neg", "1": "pos"}, {"neg": 0, "pos": 1}
+    (other / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match=r"labels"):
+        SpamClassifier.load(other)
+
+
+def test_max_tokens_beyond_the_models_positions_is_refused(tiny_bert_dir):
+    with pytest.raises(ModelLoadError, match=r"MAX_TOKENS=128 exceeds the model's 64 positions"):
+        SpamClassifier.load(tiny_bert_dir, max_tokens=128)

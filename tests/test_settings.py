@@ -1,0 +1,52 @@
+import pytest
+from pydantic import ValidationError
+
+from spam_service.settings import DEFAULT_MODEL_DIR, Settings
+
+
+def test_defaults_serve_the_exported_model_on_port_8000(monkeypatch):
+    for name in ("PORT", "MODEL_DIR", "MAX_TEXTS_PER_REQUEST", "MAX_TOKENS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.port == 8000 and settings.host == "0.0.0.0"
+    assert settings.model_dir == DEFAULT_MODEL_DIR
+    assert settings.max_texts_per_request == 64 and settings.max_tokens == 256
+
+
+def test_environment_overrides_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORT", "9001")
+    monkeypatch.setenv("MAX_TEXTS_PER_REQUEST", "5")
+    monkeypatch.setenv("REQUEST_LOG_DIR", str(tmp_path))
+    settings = Settings(_env_file=None)
+    assert (settings.port, settings.max_texts_per_request, settings.request_log_dir) == (9001, 5, tmp_path)
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("MAX_TEXT_CHARS", raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("MAX_TEXT_CHARS=123\n")
+    assert Settings(_env_file=env_file).max_text_chars == 123
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PORT", "0"), ("PORT", "http"), ("SPAM_THRESHOLD", "1.5"), ("MAX_TEXTS_PER_REQUEST", "0"), ("LOG_LEVEL", "loud")],
+)
+def test_invalid_values_are_refused_with_the_setting_named(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings(_env_file=None)
+
+
+def test_body_limit_allows_every_text_at_its_character_limit():
+    settings = Settings(_env_file=None, max_texts_per_request=2, max_text_chars=10)
+    worst_case = len('{"text": [' + ", ".join(['"' + "\\ud83d\\ude00" * 10 + '"'] * 2) + "]}")
+    assert settings.max_body_bytes >= worst_case
+
+
+def test_readme_documents_every_setting():
+    from tests.conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    undocumented = [name.upper() for name in Settings.model_fields if f"| `{name.upper()}` |" not in readme]
+    assert not undocumented, f"add these settings to the README's configuration table: {undocumented}"

@@ -1,0 +1,56 @@
+"""The model the pipeline exported: it is right on obvious messages and meets the quality floor."""
+
+import json
+import stat
+
+import pytest
+
+from spam_service.classifier import SpamClassifier, weights_digest
+from tests.conftest import REPO_ROOT
+
+OBVIOUS_SPAM = [
+    "WINNER!! As a valued network customer you have been selected to receive a £900 prize reward! Call 09061701461",
+    "Congratulations! You've won a free trip to the Bahamas. Text CLAIM to 87121 now. T&C apply",
+    "URGENT! Your mobile number has been awarded £2000 cash. Call 0800 123 4567 to claim before it expires",
+    "FREE entry into our weekly competition to win FA Cup final tickets. Text FA to 87121 to receive entry",
+]
+OBVIOUS_HAM = [
+    "Hey, are we still on for dinner tonight?",
+    "I'll be home late, can you pick up some milk on the way?",
+    "Happy birthday mum! Love you, see you on Sunday",
+    "Ok lar... Joking wif u oni...",
+]
+
+
+@pytest.fixture(scope="module")
+def classifier(trained_model_dir) -> SpamClassifier:
+    return SpamClassifier.load(trained_model_dir)
+
+
+def test_obvious_spam_and_ham_are_labelled_right(classifier):
+    predictions = classifier.predict(OBVIOUS_SPAM + OBVIOUS_HAM)
+    labels = [p.label for p in predictions]
+    assert labels == ["spam"] * len(OBVIOUS_SPAM) + ["ham"] * len(OBVIOUS_HAM)
+    assert min(p.spam_probability for p in predictions[: len(OBVIOUS_SPAM)]) > 0.9
+    assert max(p.spam_probability for p in predictions[len(OBVIOUS_SPAM) :]) < 0.1
+
+
+def test_reported_test_metrics_meet_the_quality_floor():
+    metrics = json.loads((REPO_ROOT / "reports" / "metrics.json").read_text())
+    assert metrics["spam_f1"] >= 0.965 and metrics["accuracy"] >= 0.99, metrics
+    assert metrics["n_test_spam"] == 149
+    for name in ("accuracy", "spam_precision", "spam_recall", "spam_f1", "mcc", "ham_blocked_rate"):
+        assert (
+            name in metrics["baseline"]
+            and metrics["ci95"][name]["low"] <= metrics[name] <= metrics["ci95"][name]["high"]
+        )
+
+
+def test_export_is_self_describing_and_readable_by_any_user(trained_model_dir, classifier):
+    serving = json.loads((trained_model_dir / "serving.json").read_text())
+    assert serving["version"] == weights_digest(trained_model_dir) == classifier.version
+    assert serving["data"]["licence"] == "CC BY 4.0"
+    assert json.loads((trained_model_dir / "tokenizer_config.json").read_text())["model_max_length"] == 256
+    assert (trained_model_dir / "README.md").read_text().startswith(f"# {serving['name']}")
+    for path in trained_model_dir.iterdir():
+        assert path.stat().st_mode & stat.S_IROTH, path
