@@ -28,9 +28,9 @@ def test_predictions_come_back_one_per_text_in_input_order(classifier):
 
 
 def test_label_follows_the_spam_threshold(tiny_bert_dir):
-    probability = SpamClassifier.load(tiny_bert_dir).predict(["free"])[0].spam_probability
-    below = SpamClassifier.load(tiny_bert_dir, spam_threshold=min(0.99, probability + 0.01))
-    above = SpamClassifier.load(tiny_bert_dir, spam_threshold=max(0.01, probability - 0.01))
+    probability = SpamClassifier.load(tiny_bert_dir, max_tokens=16).predict(["free"])[0].spam_probability
+    below = SpamClassifier.load(tiny_bert_dir, max_tokens=16, spam_threshold=min(0.99, probability + 0.01))
+    above = SpamClassifier.load(tiny_bert_dir, max_tokens=16, spam_threshold=max(0.01, probability - 0.01))
     assert below.predict(["free"])[0].label == "ham"
     assert above.predict(["free"])[0].label == "spam"
 
@@ -62,7 +62,7 @@ def test_corrupt_weights_fail_with_a_one_line_message(tiny_bert_dir, tmp_path):
     shutil.copytree(tiny_bert_dir, broken)
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ModelLoadError, match=r"broken .*make model") as caught:
-        SpamClassifier.load(broken)
+        SpamClassifier.load(broken, max_tokens=16)
     assert "\n" not in str(caught.value)
 
 

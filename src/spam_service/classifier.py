@@ -89,7 +89,7 @@ class SpamClassifier:
             model = AutoModelForSequenceClassification.from_pretrained(
                 model_dir, local_files_only=True, dtype=torch.float32
             )
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        except Exception as exc:  # any failure here means the directory is unusable: say so in one line
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelLoadError(f"model at {model_dir}/ is broken ({first_line}): {REPRODUCE_HINT}") from exc
         if not tokenizer.is_fast:

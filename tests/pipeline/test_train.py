@@ -1,15 +1,20 @@
 """Training code paths on tiny data: the DistilBERT base (the original design's), batching, oversampling."""
 
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
-import pytest
+import yaml
 
 from spam_service.classifier import SpamClassifier
 from spam_service.pipeline.base_models import resolve_base_model
-from spam_service.pipeline.dataset import Example
-from spam_service.pipeline.train import TrainConfig, length_grouped_batches, load_base, oversample_spam, train
+from spam_service.pipeline.dataset import Example, write_jsonl
+from spam_service.pipeline.train import TrainConfig, length_grouped_batches, oversample_spam, train
 
 SPAM_WORDS = "free win prize cash claim urgent txt".split()
 HAM_WORDS = "hello see you lunch tomorrow love mum home".split()
@@ -48,13 +53,51 @@ def test_training_is_reproducible_for_a_seed(tiny_distilbert_dir, tmp_path):
 
 def test_packaged_minilm_alias_resolves_to_an_installed_checkpoint():
     path = resolve_base_model("all-MiniLM-L6-v2")
-    assert (__import__("pathlib").Path(path) / "config.json").is_file()
+    assert (Path(path) / "config.json").is_file()
 
 
-def test_hub_id_is_passed_through_and_fails_clearly_when_offline_and_uncached():
+def run_train_stage(workdir: Path, base_model: str, hub_cache: Path) -> subprocess.CompletedProcess:
+    """`python -m spam_service.pipeline.train` as `dvc repro` runs it: configured by params.yaml only, offline."""
+    params = {
+        "model": {"name": "spam-test", "base": base_model},
+        "train": {"max_length": 32, "batch_size": 8, "learning_rate": 3e-3, "max_epochs": 2, "evals_per_epoch": 1},
+    }
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    write_jsonl(workdir / "data/prepared/train.jsonl", synthetic(48, seed=1))
+    write_jsonl(workdir / "data/prepared/validation.jsonl", synthetic(15, seed=2))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub_cache)}
+    command = [sys.executable, "-m", "spam_service.pipeline.train"]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+
+
+def put_in_hub_cache(checkpoint: Path, hub_cache: Path, repo_id: str) -> None:
+    """Lay `checkpoint` out as huggingface_hub caches a downloaded model, so `from_pretrained(repo_id)` finds it."""
+    revision = "0" * 40
+    repo = hub_cache / f"models--{repo_id.replace('/', '--')}"
+    shutil.copytree(checkpoint, repo / "snapshots" / revision, ignore=shutil.ignore_patterns("_vocab"))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+
+
+def test_distilbert_base_uncased_by_configuration_trains_from_the_hub_cache(tiny_distilbert_dir, tmp_path):
+    # A tiny random DistilBERT stands in for the real weights under their hub id: the same code path as
+    # `model.base: distilbert-base-uncased` on a machine where the hub was reachable once.
+    put_in_hub_cache(tiny_distilbert_dir, tmp_path / "hub", "distilbert-base-uncased")
+    result = run_train_stage(tmp_path, "distilbert-base-uncased", tmp_path / "hub")
+    assert result.returncode == 0, result.stderr[-2000:]
+    checkpoint = tmp_path / "models/checkpoint"
+    assert json.loads((checkpoint / "config.json").read_text())["model_type"] == "distilbert"
+    assert json.loads((checkpoint / "training.json").read_text())["base_model"] == "distilbert-base-uncased"
+    assert SpamClassifier.load(checkpoint, max_tokens=32).predict(["win cash prize"])[0].label in {"spam", "ham"}
+
+
+def test_uncached_hub_id_offline_fails_with_one_line_saying_what_to_do(tmp_path):
     assert resolve_base_model("distilbert-base-uncased") == "distilbert-base-uncased"
-    with pytest.raises(RuntimeError, match=r"distilbert-base-uncased.*local directory"):
-        load_base("distilbert-base-uncased")
+    result = run_train_stage(tmp_path, "distilbert-base-uncased", tmp_path / "empty-hub")
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("train: cannot load base model 'distilbert-base-uncased'"), result.stderr[-2000:]
+    assert "hf download" in last_line and "local checkpoint directory" in last_line
 
 
 def test_length_grouped_batches_cover_every_example_once():

@@ -10,6 +10,10 @@ PACKAGED_BASES: dict[str, tuple[str, str]] = {
 }
 
 
+class BaseModelError(RuntimeError):
+    """`model.base` names nothing that loads offline; the message says what to install, set or download."""
+
+
 def resolve_base_model(name: str) -> str:
     """A packaged alias -> its installed directory; an existing directory -> itself; else a hub id as given.
 
@@ -22,7 +26,7 @@ def resolve_base_model(name: str) -> str:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             package = module_name.replace("_", "-")
-            raise ValueError(f"base model {name!r} needs the package {package!r}: pip install {package}") from exc
+            raise BaseModelError(f"base model {name!r} needs the package {package!r}: pip install {package}") from exc
         return str(getattr(module, function)())
     path = Path(name).expanduser()
     if path.is_dir():
