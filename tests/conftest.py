@@ -94,3 +94,22 @@ def live_server_factory() -> Iterator:
     yield start
     for live in started:
         live.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao() -> Iterator:
+    """A real OpenBao dev server (Vault API) for the session."""
+    from tests.servers.openbao import start_openbao
+
+    server = start_openbao(free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhdfs() -> Iterator:
+    """A WebHDFS test server (namenode + datanode on two loopback ports) per test."""
+    from tests.servers.webhdfs import WebHdfsServer
+
+    with WebHdfsServer() as server:
+        yield server

@@ -37,14 +37,15 @@ def main() -> int:
 
     import uvicorn
 
-    from spam_service.api.app import create_app, load_classifier
+    from spam_service.api.app import build_request_log, create_app, load_classifier
 
     try:
+        request_log, vault = build_request_log(settings)  # Vault first: it fails fast, the model takes seconds
         classifier = load_classifier(settings)
     except StartupError as exc:
         print(f"spam-service: cannot start: {exc}", file=sys.stderr)
         return 1
-    app = create_app(settings, classifier=classifier)
+    app = create_app(settings, classifier=classifier, request_log=request_log, vault=vault)
     uvicorn.run(
         app,
         host=settings.host,

@@ -5,7 +5,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_DIR = Path("weights/spam-minilm")
@@ -33,10 +33,49 @@ class Settings(BaseSettings):
 
     request_log_dir: Path = Field(Path("logs"), description="Directory of the local request log (JSON lines).")
 
-    @field_validator("model_dir", "request_log_dir")
+    # Vault: when VAULT_ADDR is set, the HDFS location comes from a KV v2 secret (keys host, port, user).
+    vault_addr: str | None = Field(None, description="Vault URL; set it to read the HDFS location from Vault.")
+    vault_role_id: SecretStr | None = Field(None, description="AppRole role_id.")
+    vault_secret_id: SecretStr | None = Field(None, description="AppRole secret_id.")
+    vault_role_id_file: Path | None = Field(None, description="File holding the AppRole role_id.")
+    vault_secret_id_file: Path | None = Field(None, description="File holding the AppRole secret_id.")
+    vault_token: SecretStr | None = Field(None, description="Vault token (instead of AppRole).")
+    vault_token_file: Path | None = Field(None, description="File holding a Vault token.")
+    vault_approle_mount: str = Field("approle", description="Mount path of the AppRole auth method.")
+    vault_kv_mount: str = Field("secret", description="Mount path of the KV v2 secrets engine.")
+    vault_hdfs_secret_path: str = Field("spam-service/hdfs", description="Path of the HDFS secret in that mount.")
+    vault_namespace: str | None = Field(None, description="Vault Enterprise / HCP namespace.")
+    vault_cacert: Path | None = Field(None, description="CA bundle to verify Vault's TLS certificate.")
+    vault_timeout: float = Field(5.0, gt=0, le=60, description="Seconds per Vault call.")
+
+    # HDFS request log: used when Vault names HDFS, or when HDFS_HOST is set directly (no Vault).
+    hdfs_host: str | None = Field(None, description="Namenode host, when not read from Vault.")
+    hdfs_port: int = Field(9870, ge=1, le=65535, description="Namenode WebHDFS port, when not read from Vault.")
+    hdfs_user: str | None = Field(None, description="HDFS user, when the Vault secret has none.")
+    hdfs_scheme: Literal["http", "https"] = Field("http", description="WebHDFS scheme.")
+    hdfs_log_dir: str = Field("/logs/spam-service", description="HDFS directory of the request log.")
+    hdfs_timeout: float = Field(10.0, gt=0, le=300, description="Seconds per WebHDFS call.")
+    hdfs_datanode_rewrites: dict[str, str] = Field(
+        default_factory=dict,
+        description='Datanode host:port from redirects -> one the service reaches, JSON: {"dn:9864": "10.0.0.5:9864"}',
+    )
+    hdfs_flush_interval: float = Field(1.0, gt=0, le=300, description="Seconds between appends to HDFS.")
+    hdfs_flush_bytes: int = Field(1 << 20, ge=1, description="Append sooner once this many bytes wait.")
+    spool_dir: Path = Field(Path("spool"), description="Local spool of lines on their way to HDFS.")
+    spool_warn_bytes: int = Field(1 << 30, ge=1, description="Warn when the spool holds more than this.")
+
+    @field_validator("model_dir", "request_log_dir", "spool_dir")
     @classmethod
     def _expand_user(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _vault_credentials_come_in_pairs(self) -> "Settings":
+        if (self.vault_role_id or self.vault_role_id_file) and not (self.vault_secret_id or self.vault_secret_id_file):
+            raise ValueError("VAULT_ROLE_ID(_FILE) is set without VAULT_SECRET_ID(_FILE): AppRole login needs both")
+        if (self.vault_secret_id or self.vault_secret_id_file) and not (self.vault_role_id or self.vault_role_id_file):
+            raise ValueError("VAULT_SECRET_ID(_FILE) is set without VAULT_ROLE_ID(_FILE): AppRole login needs both")
+        return self
 
     @cached_property
     def max_body_bytes(self) -> int:

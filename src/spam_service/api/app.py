@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,9 +13,11 @@ from spam_service.api.errors import install_error_handlers
 from spam_service.api.middleware import RequestContextMiddleware
 from spam_service.api.routes import router
 from spam_service.classifier import SpamClassifier
+from spam_service.hdfs_files import HdfsFiles
 from spam_service.inference import InferenceWorker
-from spam_service.request_log import FileRequestLogSink, RequestLogSink
+from spam_service.request_log import FileRequestLogSink, HdfsRequestLogSink, RequestLogSink
 from spam_service.settings import Settings
+from spam_service.vault_secrets import HdfsLocation, VaultSession
 
 _logger = logging.getLogger(__name__)
 
@@ -31,8 +34,36 @@ def load_classifier(settings: Settings) -> SpamClassifier:
     return classifier
 
 
-def build_request_log(settings: Settings) -> RequestLogSink:
-    return FileRequestLogSink(settings.request_log_dir)
+def build_request_log(settings: Settings) -> tuple[RequestLogSink, VaultSession | None]:
+    """The HDFS sink when Vault (VAULT_ADDR) or HDFS_HOST says where HDFS is; else the local file sink.
+
+    Raises `StartupError` (VaultError) with a one-line message when Vault cannot say where HDFS is.
+    """
+    vault = None
+    if settings.vault_addr:
+        vault = VaultSession.from_settings(settings)
+        vault.authenticate()
+        location = vault.read_hdfs_location(settings.vault_kv_mount, settings.vault_hdfs_secret_path)
+        _logger.info("vault: HDFS is at %s:%d", location.host, location.port)
+    elif settings.hdfs_host:
+        location = HdfsLocation(settings.hdfs_host, settings.hdfs_port)
+    else:
+        return FileRequestLogSink(settings.request_log_dir), None
+    files = HdfsFiles(
+        location.url(settings.hdfs_scheme),
+        user=location.user or settings.hdfs_user,
+        timeout=settings.hdfs_timeout,
+        datanode_rewrites=settings.hdfs_datanode_rewrites,
+    )
+    sink = HdfsRequestLogSink(
+        files,
+        log_dir=settings.hdfs_log_dir,
+        spool_dir=settings.spool_dir,
+        flush_interval=settings.hdfs_flush_interval,
+        flush_bytes=settings.hdfs_flush_bytes,
+        spool_warn_bytes=settings.spool_warn_bytes,
+    )
+    return sink, vault
 
 
 def create_app(
@@ -40,6 +71,7 @@ def create_app(
     *,
     classifier: SpamClassifier | None = None,
     request_log: RequestLogSink | None = None,
+    vault: VaultSession | None = None,
 ) -> FastAPI:
     """Build the app. `uvicorn spam_service.api.app:create_app --factory` reads settings from the environment."""
     settings = settings or Settings()
@@ -47,19 +79,27 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = classifier or await asyncio.to_thread(load_classifier, settings)
-        sink = request_log or build_request_log(settings)
+        sink, vault_session = (
+            (request_log, vault) if request_log else await asyncio.to_thread(build_request_log, settings)
+        )
         sink.start()
+        if vault_session is not None:
+            vault_session.start_renewal()
         inference = InferenceWorker(loaded)
         app.state.settings = settings
         app.state.classifier = loaded
         app.state.inference = inference
         app.state.request_log = sink
+        app.state.vault = vault_session
+        app.state.started = time.time()
         _logger.info("ready: model %s version %s, request log %s", loaded.name, loaded.version, sink.status().target)
         try:
             yield
         finally:
             inference.close()
-            sink.close()
+            await asyncio.to_thread(sink.close)
+            if vault_session is not None:
+                vault_session.stop()
             _logger.info("stopped; request log flushed")
 
     app = FastAPI(

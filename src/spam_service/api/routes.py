@@ -16,7 +16,9 @@ from spam_service.api.schemas import (
     PredictResponse,
     ReadyResponse,
     RequestLogState,
+    StatusResponse,
     TextPrediction,
+    VaultState,
 )
 from spam_service.errors import InvalidInputError
 from spam_service.request_log import utc_timestamp
@@ -67,7 +69,8 @@ async def predict(
     predictions = await inference.predict(body.text)
     latency_ms = round((time.perf_counter() - request.state.started) * 1000, 2)
     model = ModelInfo(name=classifier.name, version=classifier.version)
-    request_log.append(
+    # Awaited: the line is stored durably before the answer goes out (one fsync shared by concurrent requests).
+    await request_log.append(
         {
             "timestamp": utc_timestamp(),
             "request_id": request_id,
@@ -114,7 +117,10 @@ async def health() -> HealthResponse:
 
 @router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["operations"])
 async def ready(classifier: ClassifierDep, request_log: RequestLogDep) -> JSONResponse:
-    """Readiness: the model is loaded and the request log accepts lines."""
+    """Readiness: the model is loaded and the request log stores lines durably.
+
+    HDFS being away does not make the service unready: lines wait in the local spool, and taking every replica
+    out of a load balancer for it would turn a logging outage into a service outage. `/status` shows it."""
     sink = request_log.status()
     is_ready = sink.ready
     body = ReadyResponse(
@@ -123,3 +129,18 @@ async def ready(classifier: ClassifierDep, request_log: RequestLogDep) -> JSONRe
         request_log=RequestLogState(**asdict(sink)),
     )
     return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
+
+
+@router.get("/status", response_model=StatusResponse, tags=["operations"])
+async def status(request: Request, classifier: ClassifierDep, request_log: RequestLogDep) -> StatusResponse:
+    """Everything an operator checks first: model, request log (HDFS connection, lines waiting, last error), Vault."""
+    sink = request_log.status()
+    vault = request.app.state.vault
+    return StatusResponse(
+        status="ready" if sink.ready else "not_ready",
+        version=request.app.version,
+        uptime_s=round(time.time() - request.app.state.started, 1),
+        model=ModelInfo(name=classifier.name, version=classifier.version),
+        request_log=RequestLogState(**asdict(sink)),
+        vault=VaultState(**vault.status()) if vault is not None else None,
+    )

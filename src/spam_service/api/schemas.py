@@ -43,12 +43,32 @@ class HealthResponse(BaseModel):
 
 
 class RequestLogState(BaseModel):
-    kind: str
-    ready: bool
-    lines_waiting: int
-    lines_written: int
+    kind: Literal["file", "hdfs"]
+    ready: bool = Field(description="Lines are stored durably (local file or spool) before answers go out.")
+    lines_waiting: int = Field(description="Lines accepted but not yet at their destination (HDFS: in the spool).")
+    lines_written: int = Field(description="Lines at their destination since start-up.")
     last_error: str | None
     target: str
+    connected: bool | None = Field(None, description="HDFS: whether the last call to HDFS succeeded.")
+    bytes_waiting: int = 0
+
+
+class VaultState(BaseModel):
+    addr: str
+    auth: Literal["approle", "token"]
+    token_ttl_s: int
+    renewable: bool
+    last_renewal: float | None
+    last_error: str | None
+
+
+class StatusResponse(BaseModel):
+    status: Literal["ready", "not_ready"]
+    version: str
+    uptime_s: float
+    model: ModelInfo
+    request_log: RequestLogState
+    vault: VaultState | None
 
 
 class ReadyResponse(BaseModel):

@@ -40,6 +40,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_epochs: int = 3
+    min_epochs: float = 0.0  # checkpoints before this are not eligible (and do not count toward patience)
     evals_per_epoch: int = 2
     patience: int = 2
     select_on: str = "loss"  # "loss" (validation loss) or "spam_f1" (validation spam F1, loss breaks ties)
@@ -188,7 +189,11 @@ def train(
 
     steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
     total_steps = steps_per_epoch * config.max_epochs
-    eval_every = max(1, steps_per_epoch // max(1, config.evals_per_epoch))
+    # Validate at exact fractions of an epoch (step -> epoch), so `min_epochs: 2` means the end of epoch 2.
+    per_epoch = max(1, config.evals_per_epoch)
+    eval_at = {
+        round(k * steps_per_epoch / per_epoch): k / per_epoch for k in range(1, config.max_epochs * per_epoch + 1)
+    }
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     grouped = [
         {
@@ -224,15 +229,17 @@ def train(
             step += 1
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.4f}", refresh=False)
-            if step % eval_every and step != total_steps:
+            if step not in eval_at:
                 continue
             val_loss, val_f1, val_accuracy = _evaluate(model, validation_batches, validation_labels)
-            point = EvalPoint(round(step / steps_per_epoch, 3), step, val_loss, val_f1, val_accuracy)
+            point = EvalPoint(eval_at[step], step, val_loss, val_f1, val_accuracy)
             history.append(point)
             bar.write(
                 f"  validation @ epoch {point.epoch:.2f}: loss {val_loss:.4f}  "
                 f"spam F1 {val_f1:.4f}  accuracy {val_accuracy:.4f}"
             )
+            if point.epoch < config.min_epochs:
+                continue
             if best is None or _better(point, best, config.select_on):
                 best, evals_without_gain = point, 0
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

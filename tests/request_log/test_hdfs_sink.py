@@ -1,0 +1,211 @@
+"""HdfsRequestLogSink against the WebHDFS test server: spool first, ship in order, lose nothing through faults."""
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from spam_service.hdfs_files import HdfsFiles
+from spam_service.request_log import HdfsRequestLogSink
+
+LOG_DIR = "/logs/spam-service"
+
+
+def make_sink(webhdfs, spool: Path, **options) -> HdfsRequestLogSink:
+    files = HdfsFiles(webhdfs.url, user="spam", timeout=2)
+    options = {"flush_interval": 0.1, "max_backoff": 0.5, **options}
+    return HdfsRequestLogSink(files, log_dir=LOG_DIR, spool_dir=spool, **options)
+
+
+def append_all(sink: HdfsRequestLogSink, records: list[dict]) -> None:
+    async def run() -> None:
+        await asyncio.gather(*(sink.append(r) for r in records))
+
+    asyncio.run(run())
+
+
+def hdfs_records(webhdfs) -> dict[str, list[dict]]:
+    return {
+        path: [json.loads(line) for line in data.decode().splitlines()] for path, data in webhdfs.files(LOG_DIR).items()
+    }
+
+
+def wait_for(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def spool_bytes(spool: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(spool.rglob("*.seg")))
+
+
+def test_lines_reach_one_file_per_process_and_day_in_order(webhdfs, tmp_path):
+    sink = make_sink(webhdfs, tmp_path / "spool")
+    sink.start()
+    for i in range(50):
+        asyncio.run(sink.append({"n": i, "text": "ünïcode 😀"}))
+    wait_for(lambda: sink.status().lines_written == 50)
+    sink.close()
+    (path, records), *others = hdfs_records(webhdfs).items()
+    assert not others
+    assert [r["n"] for r in records] == list(range(50)) and records[0]["text"] == "ünïcode 😀"
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert path == f"{LOG_DIR}/date={day}/{sink.file_name}"
+    assert webhdfs.owner_of(path) == "spam"
+    assert not list((tmp_path / "spool").rglob("*.seg")), "a finished, shipped file leaves nothing in the spool"
+
+
+def test_a_line_is_in_the_spool_before_append_returns_even_with_hdfs_down(webhdfs, tmp_path):
+    webhdfs.go_down()
+    sink = make_sink(webhdfs, tmp_path / "spool")
+    sink.start()
+    asyncio.run(sink.append({"request_id": "r1"}))
+    assert b'"request_id":"r1"' in spool_bytes(tmp_path / "spool")
+    status = sink.status()
+    assert status.ready and status.lines_waiting == 1
+    sink.close(timeout=2)
+
+
+def test_an_outage_loses_nothing_and_duplicates_nothing(webhdfs, tmp_path):
+    sink = make_sink(webhdfs, tmp_path / "spool")
+    sink.start()
+    append_all(sink, [{"n": i} for i in range(100)])
+    wait_for(lambda: sink.status().lines_written == 100)
+    webhdfs.go_down()
+    append_all(sink, [{"n": i} for i in range(100, 300)])
+    wait_for(lambda: sink.status().connected is False)
+    status = sink.status()
+    assert status.lines_waiting == 200 and "cannot connect" in status.last_error
+    webhdfs.come_up()
+    wait_for(lambda: sink.status().lines_written == 300)
+    assert sink.status().connected and sink.status().last_error is None
+    sink.close()
+    [records] = hdfs_records(webhdfs).values()
+    assert [r["n"] for r in records] == list(range(300))
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"fail_next": 3, "fail_status": 503, "fail_exception": "RetriableException"},
+        {"fail_next": 2, "fail_status": 500, "fail_exception": "IOException"},
+        {"lease_conflicts": 3, "lease_exception": "AlreadyBeingCreatedException"},
+        {"lease_conflicts": 3, "lease_exception": "RecoveryInProgressException"},
+    ],
+    ids=["503", "500", "lease-being-created", "lease-recovery"],
+)
+def test_server_errors_and_lease_conflicts_are_retried_until_every_line_lands_once(webhdfs, tmp_path, faults):
+    sink = make_sink(webhdfs, tmp_path / "spool")
+    sink.start()
+    append_all(sink, [{"n": 0}])
+    wait_for(lambda: sink.status().lines_written == 1)
+    webhdfs.set_faults(**faults)
+    append_all(sink, [{"n": i} for i in range(1, 40)])
+    wait_for(lambda: sink.status().lines_written == 40)
+    sink.close()
+    [records] = hdfs_records(webhdfs).values()
+    assert [r["n"] for r in records] == list(range(40))
+
+
+def test_a_slow_hdfs_does_not_slow_appends(webhdfs, tmp_path):
+    webhdfs.set_faults(delay=1.5)
+    sink = make_sink(webhdfs, tmp_path / "spool")
+    sink.start()
+    started = time.perf_counter()
+    for i in range(20):
+        asyncio.run(sink.append({"n": i}))
+    assert time.perf_counter() - started < 1.0  # 20 appends while each HDFS call takes 1.5 s
+    webhdfs.set_faults(delay=0.0)
+    wait_for(lambda: sink.status().lines_written == 20)
+    sink.close()
+
+
+def test_close_ships_what_is_spooled(webhdfs, tmp_path):
+    sink = make_sink(webhdfs, tmp_path / "spool", flush_interval=30)  # only close would ship
+    sink.start()
+    append_all(sink, [{"n": i} for i in range(25)])
+    sink.close()
+    [records] = hdfs_records(webhdfs).values()
+    assert [r["n"] for r in records] == list(range(25))
+
+
+def test_close_with_hdfs_down_returns_promptly_and_the_next_start_ships_the_rest(webhdfs, tmp_path):
+    spool = tmp_path / "spool"
+    first = make_sink(webhdfs, spool)
+    first.start()
+    append_all(first, [{"n": i} for i in range(10)])
+    wait_for(lambda: first.status().lines_written == 10)
+    webhdfs.go_down()
+    append_all(first, [{"n": i} for i in range(10, 30)])
+    started = time.monotonic()
+    first.close(timeout=10)
+    assert time.monotonic() - started < 5, "an unreachable HDFS must not hold the shutdown"
+    webhdfs.come_up()
+
+    second = make_sink(webhdfs, spool)  # a restart: same spool directory, new process file
+    second.start()
+    wait_for(lambda: not list(spool.rglob("*.seg")))
+    append_all(second, [{"n": 100}])
+    second.close()
+    files = hdfs_records(webhdfs)
+    assert [r["n"] for r in files[f"{LOG_DIR}/date={time.strftime('%Y-%m-%d', time.gmtime())}/{first.file_name}"]] == list(
+        range(30)
+    )
+    assert sorted(len(records) for records in files.values()) == [1, 30]
+
+
+def test_a_spooled_file_partly_in_hdfs_resumes_where_hdfs_ends(webhdfs, tmp_path):
+    """A crash between an append landing in HDFS and the spool learning it: the next run sends only the rest."""
+    spool = tmp_path / "spool"
+    first = make_sink(webhdfs, spool)
+    first.start()
+    append_all(first, [{"n": i} for i in range(10)])
+    wait_for(lambda: first.status().lines_written == 10)
+    webhdfs.go_down()
+    append_all(first, [{"n": i} for i in range(10, 20)])
+    first.close(timeout=1)
+    webhdfs.come_up()
+    # Ship lines 10-14 behind the spool's back, as an append whose answer was lost would have.
+    [path] = webhdfs.files(LOG_DIR)
+    extra = b"".join(json.dumps({"n": i}, separators=(",", ":")).encode() + b"\n" for i in range(10, 15))
+    HdfsFiles(webhdfs.url).append(path, extra)
+
+    second = make_sink(webhdfs, spool)
+    second.start()
+    wait_for(lambda: not list(spool.rglob("*.seg")))
+    second.close()
+    assert [r["n"] for r in hdfs_records(webhdfs)[path]] == list(range(20))
+
+
+def test_spool_segments_roll_and_shipped_ones_are_deleted(webhdfs, tmp_path):
+    spool = tmp_path / "spool"
+    sink = make_sink(webhdfs, spool, segment_bytes=200, max_chunk_bytes=150)
+    sink.start()
+    webhdfs.go_down()
+    append_all(sink, [{"n": i, "pad": "x" * 20} for i in range(30)])
+    assert len(list(spool.rglob("*.seg"))) >= 4  # ~1.1 kB of lines in segments that roll after ~200 bytes
+    webhdfs.come_up()
+    wait_for(lambda: sink.status().lines_written == 30)
+    assert len(list(spool.rglob("*.seg"))) == 1  # only the segment still being written
+    sink.close()
+    [records] = hdfs_records(webhdfs).values()
+    assert [r["n"] for r in records] == list(range(30))
+
+
+def test_two_sinks_on_one_spool_directory_never_share_a_file(webhdfs, tmp_path):
+    spool = tmp_path / "spool"
+    first, second = make_sink(webhdfs, spool), make_sink(webhdfs, spool)
+    first.start()
+    second.start()
+    append_all(first, [{"who": "first", "n": i} for i in range(20)])
+    append_all(second, [{"who": "second", "n": i} for i in range(20)])
+    first.close()
+    second.close()
+    files = hdfs_records(webhdfs)
+    assert len(files) == 2
+    for records in files.values():
+        assert len({r["who"] for r in records}) == 1 and [r["n"] for r in records] == list(range(20))

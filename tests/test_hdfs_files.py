@@ -1,0 +1,64 @@
+"""HdfsFiles over real WebHDFS (the test server): the calls, and errors translated into actionable ones."""
+
+import pytest
+
+from spam_service.hdfs_files import HdfsError, HdfsFiles
+from tests.servers.webhdfs import WebHdfsServer
+
+
+def test_create_append_and_length_go_through_the_datanode_redirect(webhdfs):
+    files = HdfsFiles(webhdfs.url, user="svc")
+    assert files.length("/logs/a.jsonl") is None
+    files.create("/logs/a.jsonl", b"one\n")
+    files.append("/logs/a.jsonl", "twö\n".encode())
+    assert files.length("/logs/a.jsonl") == len("one\ntwö\n".encode())
+    assert webhdfs.read("/logs/a.jsonl") == "one\ntwö\n".encode()
+    assert webhdfs.owner_of("/logs/a.jsonl") == "svc"
+    datanode_writes = [r for r in webhdfs.requests if r[0] == "datanode"]
+    assert [(r[1], r[2]) for r in datanode_writes] == [("PUT", "CREATE"), ("POST", "APPEND")]
+
+
+def test_creating_an_existing_file_is_refused(webhdfs):
+    files = HdfsFiles(webhdfs.url)
+    files.create("/x", b"1\n")
+    with pytest.raises(HdfsError) as caught:
+        files.create("/x", b"2\n")
+    assert caught.value.exception == "FileAlreadyExistsException" and not caught.value.transient
+
+
+@pytest.mark.parametrize("exception", ["AlreadyBeingCreatedException", "RecoveryInProgressException"])
+def test_lease_conflicts_are_transient(webhdfs, exception):
+    files = HdfsFiles(webhdfs.url)
+    files.create("/x", b"1\n")
+    webhdfs.set_faults(lease_conflicts=1, lease_exception=exception)
+    with pytest.raises(HdfsError) as caught:
+        files.append("/x", b"2\n")
+    assert caught.value.transient and caught.value.exception == exception
+    files.append("/x", b"2\n")  # the lease is free again
+    assert webhdfs.read("/x") == b"1\n2\n"
+
+
+def test_server_errors_and_an_unreachable_namenode_are_transient(webhdfs):
+    files = HdfsFiles(webhdfs.url, timeout=2)
+    webhdfs.set_faults(fail_next=1, fail_status=503, fail_exception="RetriableException")
+    with pytest.raises(HdfsError) as caught:
+        files.length("/")
+    assert caught.value.transient
+    webhdfs.go_down()
+    with pytest.raises(HdfsError, match=r"cannot connect to WebHDFS at 127\.0\.0\.1:\d+") as caught:
+        files.length("/")
+    assert caught.value.transient
+
+
+def test_an_unresolvable_datanode_is_named_and_a_rewrite_fixes_it():
+    # The namenode redirects to a host name the client cannot resolve: the usual Docker failure.
+    with WebHdfsServer(datanode_host="datanode.invalid") as server:
+        files = HdfsFiles(server.url, timeout=5)
+        assert files.length("/") == 0  # metadata calls work: only the namenode is involved
+        with pytest.raises(HdfsError, match=r"cannot reach the datanode datanode\.invalid:\d+ .*HDFS_DATANODE_REWRITES"):
+            files.create("/a", b"x\n")
+        rewritten = HdfsFiles(
+            server.url, datanode_rewrites={f"datanode.invalid:{server.datanode_port}": f"127.0.0.1:{server.datanode_port}"}
+        )
+        rewritten.create("/a", b"x\n")
+        assert server.read("/a") == b"x\n"
