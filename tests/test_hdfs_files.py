@@ -55,10 +55,10 @@ def test_an_unresolvable_datanode_is_named_and_a_rewrite_fixes_it():
     with WebHdfsServer(datanode_host="datanode.invalid") as server:
         files = HdfsFiles(server.url, timeout=5)
         assert files.length("/") == 0  # metadata calls work: only the namenode is involved
-        with pytest.raises(HdfsError, match=r"cannot reach the datanode datanode\.invalid:\d+ .*HDFS_DATANODE_REWRITES"):
+        unreachable = r"cannot reach the datanode datanode\.invalid:\d+ .*HDFS_DATANODE_REWRITES"
+        with pytest.raises(HdfsError, match=unreachable):
             files.create("/a", b"x\n")
-        rewritten = HdfsFiles(
-            server.url, datanode_rewrites={f"datanode.invalid:{server.datanode_port}": f"127.0.0.1:{server.datanode_port}"}
-        )
+        port = server.datanode_port
+        rewritten = HdfsFiles(server.url, datanode_rewrites={f"datanode.invalid:{port}": f"127.0.0.1:{port}"})
         rewritten.create("/a", b"x\n")
         assert server.read("/a") == b"x\n"

@@ -14,7 +14,9 @@ from tests.conftest import REPO_ROOT, free_port
 
 
 def run_service(env_overrides: dict[str, str], cwd=REPO_ROOT) -> subprocess.Popen:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", **env_overrides}
+    # Embedded defaults: no Vault or HDFS settings leak in from the developer's shell.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_", "HDFS_"))}
+    env = {**inherited, "HF_HUB_OFFLINE": "1", **env_overrides}
     return subprocess.Popen(
         [sys.executable, "-m", "spam_service"],
         cwd=cwd,
@@ -67,7 +69,9 @@ def test_served_process_answers_and_flushes_its_request_log_on_sigterm(trained_m
     finally:
         process.send_signal(signal.SIGTERM)
         stdout, _ = process.communicate(timeout=60)
-    assert process.returncode == 0
+    # uvicorn re-raises SIGTERM once its graceful shutdown is done, so the status is 0 or "killed by SIGTERM".
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert "stopped; request log flushed" in stdout
     assert f"request_id={request_id}" in stdout  # application log names the request
     records = [json.loads(line) for path in logs.glob("*.jsonl") for line in path.open()]
     assert [r["request_id"] for r in records] == [request_id]

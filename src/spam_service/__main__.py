@@ -20,6 +20,7 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stdout,
     )
+    logging.getLogger("hdfs").setLevel(max(logging.WARNING, logging.getLogger().level))  # it logs every call at INFO
 
 
 def main() -> int:

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="Exported model directory (Hugging Face format).")
     max_tokens: int = Field(256, ge=8, le=4096, description="Texts longer than this many tokens are truncated.")
     spam_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Spam probability at or above which -> spam.")
+    combine_baseline: bool = Field(
+        True, description="Combine with the exported TF-IDF baseline: spam probability = max of the two models."
+    )
     inference_batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
     torch_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, description="Intra-op threads for inference."

@@ -172,7 +172,9 @@ class VaultSession:
         response = self._call(
             f"reading secret {where}",
             lambda c: c.secrets.kv.v2.read_secret_version(path=path, mount_point=mount, raise_on_deleted_version=True),
-            denied=f"the service's Vault policy may not read {mount}/data/{path}: grant it read (see vault/)",
+            # Vault checks the policy before the path: to a least-privilege token a missing secret looks forbidden.
+            denied=f"the service's Vault policy may not read {mount}/data/{path}: grant it read (see vault/), or fix "
+            "VAULT_KV_MOUNT / VAULT_HDFS_SECRET_PATH if the secret lives elsewhere",
             missing=f"no secret at {where} (KV v2 mount {mount!r}): write it with vault/bootstrap.sh, or set "
             "VAULT_KV_MOUNT / VAULT_HDFS_SECRET_PATH",
         )

@@ -152,9 +152,8 @@ def test_close_with_hdfs_down_returns_promptly_and_the_next_start_ships_the_rest
     append_all(second, [{"n": 100}])
     second.close()
     files = hdfs_records(webhdfs)
-    assert [r["n"] for r in files[f"{LOG_DIR}/date={time.strftime('%Y-%m-%d', time.gmtime())}/{first.file_name}"]] == list(
-        range(30)
-    )
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert [r["n"] for r in files[f"{LOG_DIR}/date={day}/{first.file_name}"]] == list(range(30))
     assert sorted(len(records) for records in files.values()) == [1, 30]
 
 

@@ -22,6 +22,7 @@ Run it alone: `python -m tests.servers.webhdfs --port 9870 --datanode-port 9864`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import posixpath
 import socket
@@ -193,7 +194,9 @@ class _Handler(BaseHTTPRequestHandler):
             with fs.lock:
                 if op in ("APPEND", "OPEN"):
                     fs.get(path)
-            location = f"http://{owner.datanode_host}:{owner.datanode_port}{PREFIX}{quote(path)}?{urlsplit(self.path).query}"
+            location = (
+                f"http://{owner.datanode_host}:{owner.datanode_port}{PREFIX}{quote(path)}?{urlsplit(self.path).query}"
+            )
             self._empty(HTTPStatus.TEMPORARY_REDIRECT, {"Location": location})
         elif (method, op) == ("GET", "GETFILESTATUS"):
             with fs.lock:
@@ -219,13 +222,15 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 doomed = [p for p in fs.nodes if p == path or p.startswith(path.rstrip("/") + "/")]
                 if len(doomed) > 1 and not recursive:
-                    raise RemoteError(403, "PathIsNotEmptyDirectoryException", f"`{path} is non empty': Directory is not empty")
+                    message = f"`{path} is non empty': Directory is not empty"
+                    raise RemoteError(403, "PathIsNotEmptyDirectoryException", message)
                 for p in doomed:
                     if p != "/":
                         del fs.nodes[p]
             self._json(200, {"boolean": True})
         else:
-            raise RemoteError(400, "IllegalArgumentException", f"Invalid value for webhdfs parameter \"op\": {op or '(none)'} with {method}")
+            message = f'Invalid value for webhdfs parameter "op": {op or "(none)"} with {method}'
+            raise RemoteError(400, "IllegalArgumentException", message)
 
     def _datanode(self, method: str, op: str, path: str, query: dict[str, str], body: bytes) -> None:
         owner, fs = self.server.owner, self.server.owner.fs
@@ -239,13 +244,12 @@ class _Handler(BaseHTTPRequestHandler):
         if (method, op) not in (("PUT", "CREATE"), ("POST", "APPEND")):
             raise RemoteError(400, "IllegalArgumentException", f"datanode does not serve {method} op={op}")
         if op == "APPEND" and owner.take_lease_conflict():
-            raise RemoteError(403, owner.faults.lease_exception, f"Failed to APPEND_FILE {path}: lease held by another client")
+            message = f"Failed to APPEND_FILE {path}: the lease is held by another client"
+            raise RemoteError(403, owner.faults.lease_exception, message)
         with fs.lock:
             if path in fs.leases:
-                raise RemoteError(
-                    403, "AlreadyBeingCreatedException",
-                    f"Failed to APPEND_FILE {path} for DFSClient because this file lease is currently owned by another client",
-                )  # fmt: skip
+                message = f"Failed to APPEND_FILE {path} because this file lease is currently owned by another client"
+                raise RemoteError(403, "AlreadyBeingCreatedException", message)
             if op == "CREATE":
                 existing = fs.nodes.get(path)
                 overwrite = query.get("overwrite", "false").lower() == "true"
@@ -300,10 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _cut(self) -> None:
         """Drop the connection without an answer, as a dead node does to a kept-alive connection."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)

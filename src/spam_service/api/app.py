@@ -29,6 +29,7 @@ def load_classifier(settings: Settings) -> SpamClassifier:
         batch_size=settings.inference_batch_size,
         spam_threshold=settings.spam_threshold,
         torch_threads=settings.torch_threads,
+        combine_baseline=settings.combine_baseline,
     )
     classifier.predict(["warm-up: the first forward pass allocates buffers"])
     return classifier

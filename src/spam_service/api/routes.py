@@ -77,7 +77,15 @@ async def predict(
             "method": request.method,
             "texts": body.text,
             "predictions": [
-                {"label": p.label, "spam_probability": round(p.spam_probability, 6), "truncated": p.truncated}
+                {
+                    "label": p.label,
+                    "spam_probability": round(p.spam_probability, 6),
+                    "transformer_probability": round(p.transformer_probability, 6),
+                    "baseline_probability": None
+                    if p.baseline_probability is None
+                    else round(p.baseline_probability, 6),
+                    "truncated": p.truncated,
+                }
                 for p in predictions
             ],
             "model": model.model_dump(),
@@ -92,7 +100,12 @@ async def predict(
         latency_ms,
     )
     return PredictResponse(
-        predictions=[TextPrediction(**asdict(p)) for p in predictions], model=model, request_id=request_id
+        predictions=[
+            TextPrediction(label=p.label, spam_probability=p.spam_probability, truncated=p.truncated, tokens=p.tokens)
+            for p in predictions
+        ],
+        model=model,
+        request_id=request_id,
     )
 
 

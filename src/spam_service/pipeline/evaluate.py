@@ -1,8 +1,9 @@
-"""Stage `evaluate`: the fine-tuned model and the baseline on the held-out test split.
+"""Stage `evaluate`: the served model (transformer + baseline combined), and each of the two alone.
 
-Writes reports/metrics.json (served model at top level, baseline under `baseline`, 95% bootstrap intervals
-under `ci95`), reports/confusion_matrix.png, reports/classification_report.txt and reports/errors.jsonl (the
-test messages the served model gets wrong).
+Writes reports/metrics.json, reports/confusion_matrix.png, reports/classification_report.txt and
+reports/errors.jsonl (the test messages the served model gets wrong). In metrics.json the served model's test
+metrics are at top level, with 95% bootstrap intervals under `ci95`; `transformer` and `baseline` hold each
+model alone, in the same form.
 
 Two more views say how the models treat text they have not seen, which matters more than the last 0.01 on the
 test split: `test_unseen`, the test messages with no copy in training, and `probe`, a small set of modern SMS
@@ -13,17 +14,14 @@ import json
 import logging
 from pathlib import Path
 
-import joblib
-
-from spam_service.classifier import SpamClassifier
-from spam_service.labels import LABELS
+from spam_service.classifier import Prediction, SpamClassifier
+from spam_service.labels import HAM, LABELS, SPAM
 from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
 from spam_service.pipeline.metrics import binary_metrics, metrics_with_intervals
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.prepare import PREPARED_DIR
 from spam_service.pipeline.train import CHECKPOINT_DIR
-from spam_service.text import normalize_text
 
 _logger = logging.getLogger(__name__)
 
@@ -31,14 +29,26 @@ REPORTS_DIR = Path("reports")
 PROBE_PATH = Path("data/probe/modern_sms.tsv")
 
 
-def compare_on(examples: list[Example], served: list[str], baseline: list[str]) -> dict:
-    """Both models' metrics (no intervals) on a subset, with its size."""
+def verdicts(predictions: list[Prediction], threshold: float) -> dict[str, list[str]]:
+    """Labels of the served combination and of each model alone, at the same threshold."""
+
+    def label(probability: float | None) -> str:
+        return SPAM if probability is not None and probability >= threshold else HAM
+
+    return {
+        "model": [p.label for p in predictions],
+        "transformer": [label(p.transformer_probability) for p in predictions],
+        "baseline": [label(p.baseline_probability) for p in predictions],
+    }
+
+
+def compare_on(examples: list[Example], labels: dict[str, list[str]]) -> dict:
+    """Each model's metrics (no intervals) on a subset, with its size."""
     truth = [e.label for e in examples]
     return {
         "n": len(truth),
-        "n_spam": truth.count("spam"),
-        "model": binary_metrics(truth, served),
-        "baseline": binary_metrics(truth, baseline),
+        "n_spam": truth.count(SPAM),
+        **{name: binary_metrics(truth, predicted) for name, predicted in labels.items()},
     }
 
 
@@ -72,69 +82,59 @@ def main() -> None:
     max_tokens = load_params("export")["max_tokens"]
     test = read_jsonl(PREPARED_DIR / "test.jsonl")
     probe = read_collection(PROBE_PATH)
-    texts = [e.text for e in test]
     truth = [e.label for e in test]
 
-    classifier = SpamClassifier.load(CHECKPOINT_DIR, max_tokens=max_tokens, batch_size=64)
-    baseline_model = joblib.load(BASELINE_PATH)
-    predictions = classifier.predict(texts)
-    served = [p.label for p in predictions]
-    baseline = list(baseline_model.predict([normalize_text(t) for t in texts]))
-
+    classifier = SpamClassifier.load(CHECKPOINT_DIR, max_tokens=max_tokens, batch_size=64, baseline_path=BASELINE_PATH)
+    predictions = classifier.predict([e.text for e in test])
+    labels = verdicts(predictions, classifier.spam_threshold)
     seen = {dedup_key(e.text) for e in read_jsonl(PREPARED_DIR / "train.jsonl")}
     unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
-    probe_texts = [e.text for e in probe]
 
     bootstrap = {"samples": params["bootstrap_samples"], "seed": params["seed"]}
     metrics = {
-        **metrics_with_intervals(truth, served, **bootstrap),
+        **metrics_with_intervals(truth, labels["model"], **bootstrap),
         "n_test": len(truth),
-        "n_test_spam": truth.count("spam"),
-        "baseline": metrics_with_intervals(truth, baseline, **bootstrap),
+        "n_test_spam": truth.count(SPAM),
+        "threshold": classifier.spam_threshold,
+        "transformer": metrics_with_intervals(truth, labels["transformer"], **bootstrap),
+        "baseline": metrics_with_intervals(truth, labels["baseline"], **bootstrap),
         "test_unseen": compare_on(
-            [test[i] for i in unseen], [served[i] for i in unseen], [baseline[i] for i in unseen]
+            [test[i] for i in unseen], {name: [v[i] for i in unseen] for name, v in labels.items()}
         ),
-        "probe": compare_on(
-            probe,
-            [p.label for p in classifier.predict(probe_texts)],
-            list(baseline_model.predict([normalize_text(t) for t in probe_texts])),
-        ),
+        "probe": compare_on(probe, verdicts(classifier.predict([e.text for e in probe]), classifier.spam_threshold)),
     }
     REPORTS_DIR.mkdir(exist_ok=True)
     (REPORTS_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
 
-    matrices = {
-        "fine-tuned transformer": confusion_matrix(truth, served, labels=list(LABELS)).tolist(),
-        "TF-IDF baseline": confusion_matrix(truth, baseline, labels=list(LABELS)).tolist(),
-    }
+    titles = {"model": "served (combined)", "transformer": "transformer alone", "baseline": "TF-IDF baseline alone"}
+    matrices = {titles[n]: confusion_matrix(truth, v, labels=list(LABELS)).tolist() for n, v in labels.items()}
     plot_confusion_matrices(matrices, REPORTS_DIR / "confusion_matrix.png")
     report = "\n".join(
-        f"== {title} ==\n{classification_report(truth, labels, labels=list(LABELS), digits=4)}"
-        for title, labels in (("fine-tuned transformer", served), ("TF-IDF baseline", baseline))
+        f"== {titles[name]} ==\n{classification_report(truth, predicted, labels=list(LABELS), digits=4)}"
+        for name, predicted in labels.items()
     )
     (REPORTS_DIR / "classification_report.txt").write_text(report, encoding="utf-8")
     with (REPORTS_DIR / "errors.jsonl").open("w", encoding="utf-8") as handle:
         for example, prediction in zip(test, predictions, strict=True):
             if prediction.label != example.label:
-                row = {"label": example.label, "spam_probability": round(prediction.spam_probability, 4)}
+                row = {
+                    "label": example.label,
+                    "spam_probability": round(prediction.spam_probability, 4),
+                    "transformer": round(prediction.transformer_probability, 4),
+                    "baseline": round(prediction.baseline_probability or 0.0, 4),
+                }
                 handle.write(json.dumps({**row, "text": example.text}, ensure_ascii=False) + "\n")
-    _logger.info(
-        "test: transformer spam F1 %.4f accuracy %.4f | baseline spam F1 %.4f accuracy %.4f",
-        metrics["spam_f1"],
-        metrics["accuracy"],
-        metrics["baseline"]["spam_f1"],
-        metrics["baseline"]["accuracy"],
-    )
-    for view in ("test_unseen", "probe"):
+    views = {
+        "test": {name: metrics if name == "model" else metrics[name] for name in labels},
+        "test_unseen": metrics["test_unseen"],
+        "probe": metrics["probe"],
+    }
+    for view, data in views.items():
+        scores = [data[m][key] for m in ("model", "transformer", "baseline") for key in ("spam_f1", "spam_recall")]
         _logger.info(
-            "%s (%d, %d spam): transformer spam F1 %.4f recall %.4f | baseline spam F1 %.4f recall %.4f",
+            "%-11s spam F1 / recall: served %.4f / %.4f | transformer %.4f / %.4f | baseline %.4f / %.4f",
             view,
-            metrics[view]["n"],
-            metrics[view]["n_spam"],
-            metrics[view]["model"]["spam_f1"],
-            metrics[view]["model"]["spam_recall"],
-            metrics[view]["baseline"]["spam_f1"],
-            metrics[view]["baseline"]["spam_recall"],
+            *scores,
         )
 
 

@@ -1,7 +1,8 @@
 """Stage `export`: the serving artifact in weights/<name>/.
 
 A Hugging Face directory (config, tokenizer, safetensors) that `AutoModelForSequenceClassification` and
-`AutoTokenizer` load as they are, plus `serving.json` (name, version, token limit) and a model card.
+`AutoTokenizer` load as they are, the TF-IDF baseline the service combines with it (`baseline.joblib`),
+`serving.json` (name, version, token limit, metrics, data provenance) and a model card.
 """
 
 import hashlib
@@ -11,7 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from spam_service.classifier import SERVING_METADATA_FILE, weights_digest
+from spam_service.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
+from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.evaluate import REPORTS_DIR
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.train import CHECKPOINT_DIR
@@ -29,36 +31,57 @@ DATA_PROVENANCE = {
 }
 
 METRIC_ROWS = ("accuracy", "spam_precision", "spam_recall", "spam_f1", "mcc", "ham_blocked_rate")
+MODELS = ("model", "transformer", "baseline")
 
 
 def file_md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+def _with_interval(metrics: dict[str, Any], name: str) -> str:
+    interval = metrics["ci95"][name]
+    return f"{metrics[name]:.4f} ({interval['low']:.4f}-{interval['high']:.4f})"
+
+
 def model_card(metadata: dict[str, Any], metrics: dict[str, Any], training: dict[str, Any]) -> str:
     rows = "\n".join(
-        f"| {name} | {metrics[name]:.4f} ({metrics['ci95'][name]['low']:.4f}-{metrics['ci95'][name]['high']:.4f}) "
-        f"| {metrics['baseline'][name]:.4f} |"
+        f"| {name} | {_with_interval(metrics, name)} | {_with_interval(metrics['transformer'], name)} "
+        f"| {_with_interval(metrics['baseline'], name)} |"
         for name in METRIC_ROWS
+    )
+    views = "\n".join(
+        f"| {title} ({metrics[view]['n']}, {metrics[view]['n_spam']} spam) | "
+        + " | ".join(f"{metrics[view][m]['spam_recall']:.3f} / {metrics[view][m]['spam_f1']:.3f}" for m in MODELS)
+        + " |"
+        for view, title in (("test_unseen", "test messages unseen in training"), ("probe", "modern SMS probe"))
     )
     data = metadata["data"]
     return f"""# {metadata["name"]} ({metadata["version"]})
 
 Spam/ham classifier for SMS-like short messages: `{metadata["base_model"]}` fine-tuned as a two-class
-sequence classifier (labels `ham`, `spam`) by this repository's DVC pipeline (`dvc repro`).
+sequence classifier (labels `ham`, `spam`) by this repository's DVC pipeline (`dvc repro`), combined with a
+TF-IDF (word and character n-grams) logistic regression: spam probability = max of the two. The baseline can only
+add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
 
 ## Use
-Served by `spam_service` (see the repository README). Loads with Hugging Face `AutoTokenizer` and
-`AutoModelForSequenceClassification`; apply `spam_service.text.normalize_text` (HTML unescape, NFC) first and
+Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
+and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
+only from a directory you trust). Apply `spam_service.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
 
 ## Test-split metrics
 Held-out stratified 20% ({metrics["n_test"]} messages, {metrics["n_test_spam"]} spam); copies of a message never
-straddle splits. 95% bootstrap intervals in brackets; the baseline is TF-IDF word+char n-grams with a linear SVM.
+straddle train and validation. 95% bootstrap intervals in brackets; threshold {metrics["threshold"]}.
 
-| metric | this model | baseline |
-| --- | --- | --- |
+| metric | served (combined) | transformer alone | baseline alone |
+| --- | --- | --- | --- |
 {rows}
+
+Spam recall / F1 on text the models have not seen:
+
+| set | served | transformer | baseline |
+| --- | --- | --- | --- |
+{views}
 
 Best validation spam F1 {training["best"]["spam_f1"]:.4f} at epoch {training["best"]["epoch"]}
 ({training["steps"]} steps, {training["seconds"]:.0f} s on CPU).
@@ -74,13 +97,16 @@ Cite: {data["citation"]}
 """
 
 
-def export(checkpoint: Path, out_dir: Path, *, name: str, base_model: str, max_tokens: int, raw_data: Path) -> dict:
+def export(
+    checkpoint: Path, baseline: Path, out_dir: Path, *, name: str, base_model: str, max_tokens: int, raw_data: Path
+) -> dict:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     for path in checkpoint.iterdir():
         if path.is_file():
             shutil.copyfile(path, out_dir / path.name)
+    shutil.copyfile(baseline, out_dir / BASELINE_FILE)
     # Saved tokenizers keep the base's 512 limit; pin the limit the model was evaluated with.
     config_path = out_dir / "tokenizer_config.json"
     tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -95,6 +121,7 @@ def export(checkpoint: Path, out_dir: Path, *, name: str, base_model: str, max_t
         "base_model": base_model,
         "max_tokens": max_tokens,
         "labels": ["ham", "spam"],
+        "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
         "metrics": {key: metrics[key] for key in METRIC_ROWS},
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
     }
@@ -111,6 +138,7 @@ def main() -> None:
     model = load_params("model")
     metadata = export(
         CHECKPOINT_DIR,
+        BASELINE_PATH,
         Path("weights") / model["name"],
         name=model["name"],
         base_model=model["base"],

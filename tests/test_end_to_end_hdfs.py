@@ -1,0 +1,216 @@
+"""The service as deployed: `python -m spam_service` learns where HDFS is from Vault (AppRole), logs every request
+to the WebHDFS test server, and loses no line through concurrency, an HDFS outage, or `kill -9`.
+
+The model is a tiny random BERT: these tests are about the request log, not about the classifier.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.servers.webhdfs import WebHdfsServer
+from tests.test_vault_secrets import bootstrap
+
+LOG_DIR = "/logs/spam-service"
+
+
+@pytest.fixture
+def hdfs_via_vault(openbao, tmp_path):
+    """A WebHDFS server whose address is in Vault, and the service's AppRole credentials for it."""
+    server = WebHdfsServer().start()
+    result = bootstrap(
+        openbao, tmp_path / "creds", "--host", "127.0.0.1", "--port", str(server.port), "--user", "hadoop",
+        VAULT_ROLE_NAME="e2e", VAULT_POLICY_NAME="e2e", VAULT_HDFS_SECRET_PATH="e2e/hdfs",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    yield server, tmp_path / "creds"
+    server.stop()
+
+
+class Service:
+    """`python -m spam_service` in a subprocess, configured through the environment as in production."""
+
+    def __init__(self, openbao, credentials: Path, model_dir: Path, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = workdir
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_", "HDFS_"))},
+            "HF_HUB_OFFLINE": "1",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "MODEL_DIR": str(model_dir),
+            "MAX_TOKENS": "32",
+            "TORCH_THREADS": "1",
+            "VAULT_ADDR": openbao.addr,
+            "VAULT_ROLE_ID_FILE": str(credentials / "role_id"),
+            "VAULT_SECRET_ID_FILE": str(credentials / "secret_id"),
+            "VAULT_HDFS_SECRET_PATH": "e2e/hdfs",
+            "SPOOL_DIR": str(workdir / "spool"),
+            "HDFS_FLUSH_INTERVAL": "0.2",
+            "HDFS_TIMEOUT": "2",
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Service":
+        # Output to a file, not a pipe: an unread pipe fills under load and blocks the service's logging.
+        self.log_path = self.workdir / f"service-{self.port}.log"
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "spam_service"], env=self.env, cwd=self.workdir, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, self.log_path.read_text()[-3000:]
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "service not ready within 60 s"
+            time.sleep(0.1)
+
+    def status(self) -> dict:
+        return httpx.get(f"{self.url}/status", timeout=5).json()
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(timeout=60)
+        return self.log_path.read_text()
+
+
+class Load:
+    """Closed-loop clients posting /predict until stopped; records answered request ids and failures."""
+
+    def __init__(self, url: str, clients: int) -> None:
+        self.url, self.clients = url, clients
+        self.answered: list[str] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._client, args=(i,), daemon=True) for i in range(clients)]
+
+    def _client(self, number: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            sent = 0
+            while not self._stop.is_set():
+                sent += 1
+                try:
+                    response = client.post("/predict", json={"text": [f"client {number} message {sent}", "free prize"]})
+                except httpx.TransportError as error:
+                    if self._stop.is_set():
+                        return  # the service is being killed: not an answer, not a failure
+                    self.failures.append(repr(error))
+                    continue
+                if response.status_code == 200:
+                    self.answered.append(response.json()["request_id"])
+                else:
+                    self.failures.append(f"{response.status_code} {response.text[:200]}")
+
+    def __enter__(self) -> "Load":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def wait_for(self, answered: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.answered) < answered:
+            assert time.monotonic() < deadline, f"only {len(self.answered)} answers"
+            time.sleep(0.05)
+
+
+def request_ids_in_hdfs(server: WebHdfsServer) -> list[str]:
+    return [
+        json.loads(line)["request_id"] for data in server.files(LOG_DIR).values() for line in data.decode().splitlines()
+    ]
+
+
+def test_every_concurrent_request_is_one_line_in_hdfs_after_a_graceful_shutdown(
+    openbao, hdfs_via_vault, tiny_bert_dir, tmp_path
+):
+    server, credentials = hdfs_via_vault
+    service = Service(openbao, credentials, tiny_bert_dir, tmp_path).start()
+    status = service.status()
+    assert status["request_log"]["kind"] == "hdfs" and status["vault"]["auth"] == "approle"
+
+    def post(i: int) -> str:
+        response = httpx.post(f"{service.url}/predict", json={"text": [f"message {i}"]}, timeout=30)
+        assert response.status_code == 200
+        return response.json()["request_id"]
+
+    threads, ids = [], []
+    for i in range(200):
+        thread = threading.Thread(target=lambda i=i: ids.append(post(i)))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    output = service.stop()
+    assert sorted(request_ids_in_hdfs(server)) == sorted(ids) and len(ids) == 200
+    [path] = server.files(LOG_DIR)
+    assert path.startswith(f"{LOG_DIR}/date=") and server.owner_of(path) == "hadoop"
+    assert not list((tmp_path / "spool").rglob("*.seg"))
+    secret_id = (credentials / "secret_id").read_text().strip()
+    assert secret_id not in output  # nor in the application log
+
+
+def test_an_hdfs_outage_during_load_fails_no_request_and_loses_no_line(
+    openbao, hdfs_via_vault, tiny_bert_dir, tmp_path
+):
+    server, credentials = hdfs_via_vault
+    service = Service(openbao, credentials, tiny_bert_dir, tmp_path).start()
+    with Load(service.url, clients=8) as load:
+        load.wait_for(100)
+        server.go_down()
+        answered_before_outage = len(load.answered)
+        time.sleep(4)
+        status = service.status()
+        assert status["request_log"]["connected"] is False and status["request_log"]["lines_waiting"] > 0
+        assert len(load.answered) > answered_before_outage + 50, "requests kept being answered during the outage"
+        server.come_up()
+        load.wait_for(len(load.answered) + 100)
+    assert load.failures == []
+    service.stop()
+    in_hdfs = request_ids_in_hdfs(server)
+    assert sorted(in_hdfs) == sorted(load.answered), "each answered request exactly once"
+
+
+def test_kill_9_mid_load_then_restart_ships_every_answered_line(openbao, hdfs_via_vault, tiny_bert_dir, tmp_path):
+    server, credentials = hdfs_via_vault
+    first = Service(openbao, credentials, tiny_bert_dir, tmp_path).start()
+    server.set_faults(delay=0.3)  # a slow HDFS keeps lines in the spool when the kill comes
+    with Load(first.url, clients=8) as load:
+        load.wait_for(150)
+        first.process.kill()  # SIGKILL: no shutdown, no flush
+        first.process.wait()
+    answered = list(load.answered)
+    assert len(answered) >= 150
+    server.set_faults(delay=0.0)
+    missing_before_restart = set(answered) - set(request_ids_in_hdfs(server))
+    assert missing_before_restart, "the kill should have left lines in the spool (else the test proves nothing)"
+
+    second = Service(openbao, credentials, tiny_bert_dir, tmp_path).start()
+    deadline = time.monotonic() + 30
+    while set(answered) - set(request_ids_in_hdfs(server)):
+        assert time.monotonic() < deadline, "spooled lines did not reach HDFS after the restart"
+        time.sleep(0.1)
+    second.stop()
+    in_hdfs = request_ids_in_hdfs(server)
+    assert set(answered) <= set(in_hdfs)
+    assert len(in_hdfs) == len(set(in_hdfs)), "resuming from the HDFS file's length sends no line twice"
+    # The restarted process finished the killed one's file (it served nothing itself, so it has none).
+    assert len(server.files(LOG_DIR)) == 1
