@@ -133,18 +133,24 @@ def test_close_ships_what_is_spooled(webhdfs, tmp_path):
     assert [r["n"] for r in records] == list(range(25))
 
 
-def test_close_with_hdfs_down_returns_promptly_and_the_next_start_ships_the_rest(webhdfs, tmp_path):
-    spool = tmp_path / "spool"
-    first = make_sink(webhdfs, spool)
-    first.start()
-    append_all(first, [{"n": i} for i in range(10)])
-    wait_for(lambda: first.status().lines_written == 10)
+def run_that_stops_during_an_outage(webhdfs, spool: Path, *, shipped: int, stranded: int) -> HdfsRequestLogSink:
+    """A sink that ships `shipped` lines, loses HDFS, spools `stranded` more, and shuts down; HDFS then returns."""
+    sink = make_sink(webhdfs, spool)
+    sink.start()
+    append_all(sink, [{"n": i} for i in range(shipped)])
+    wait_for(lambda: sink.status().lines_written == shipped)
     webhdfs.go_down()
-    append_all(first, [{"n": i} for i in range(10, 30)])
+    append_all(sink, [{"n": i} for i in range(shipped, shipped + stranded)])
     started = time.monotonic()
-    first.close(timeout=10)
+    sink.close(timeout=10)
     assert time.monotonic() - started < 5, "an unreachable HDFS must not hold the shutdown"
     webhdfs.come_up()
+    return sink
+
+
+def test_close_with_hdfs_down_returns_promptly_and_the_next_start_ships_the_rest(webhdfs, tmp_path):
+    spool = tmp_path / "spool"
+    first = run_that_stops_during_an_outage(webhdfs, spool, shipped=10, stranded=20)
 
     second = make_sink(webhdfs, spool)  # a restart: same spool directory, new process file
     second.start()
@@ -160,14 +166,7 @@ def test_close_with_hdfs_down_returns_promptly_and_the_next_start_ships_the_rest
 def test_a_spooled_file_partly_in_hdfs_resumes_where_hdfs_ends(webhdfs, tmp_path):
     """A crash between an append landing in HDFS and the spool learning it: the next run sends only the rest."""
     spool = tmp_path / "spool"
-    first = make_sink(webhdfs, spool)
-    first.start()
-    append_all(first, [{"n": i} for i in range(10)])
-    wait_for(lambda: first.status().lines_written == 10)
-    webhdfs.go_down()
-    append_all(first, [{"n": i} for i in range(10, 20)])
-    first.close(timeout=1)
-    webhdfs.come_up()
+    run_that_stops_during_an_outage(webhdfs, spool, shipped=10, stranded=10)
     # Ship lines 10-14 behind the spool's back, as an append whose answer was lost would have.
     [path] = webhdfs.files(LOG_DIR)
     extra = b"".join(json.dumps({"n": i}, separators=(",", ":")).encode() + b"\n" for i in range(10, 15))

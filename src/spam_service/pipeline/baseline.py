@@ -36,12 +36,20 @@ def build_baseline(C: float = 10.0, class_weight: str | None = "balanced") -> Pi
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+def drop_process_specific_state(model: Pipeline) -> None:
+    """scikit-learn caches `id(stop_words)` on word vectorizers: a memory address, different in every process, that
+    made the pickle (and so the model version and dvc.lock) differ between identical fits. It is only a cache."""
+    for _, vectorizer in model.named_steps["features"].transformer_list:
+        vectorizer.__dict__.pop("_stop_words_id", None)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("baseline")
     train = read_jsonl(PREPARED_DIR / "train.jsonl")
     model = build_baseline(C=params["C"], class_weight=params.get("class_weight"))
     model.fit([normalize_text(e.text) for e in train], [e.label for e in train])
+    drop_process_specific_state(model)
     BASELINE_PATH.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, BASELINE_PATH)
     _logger.info("baseline fitted on %d messages -> %s", len(train), BASELINE_PATH)
