@@ -214,3 +214,31 @@ def test_kill_9_mid_load_then_restart_ships_every_answered_line(openbao, hdfs_vi
     assert len(in_hdfs) == len(set(in_hdfs)), "resuming from the HDFS file's length sends no line twice"
     # The restarted process finished the killed one's file (it served nothing itself, so it has none).
     assert len(server.files(LOG_DIR)) == 1
+
+
+def test_vault_going_away_after_start_up_fails_no_request(tiny_bert_dir, tmp_path):
+    """Its own OpenBao, with 2-second tokens: renewal soon fails once Vault is stopped, and nothing else does."""
+    from tests.servers.openbao import start_openbao
+
+    vault = start_openbao(free_port())
+    with WebHdfsServer() as server:
+        try:
+            result = bootstrap(
+                vault, tmp_path / "creds", "--host", "127.0.0.1", "--port", str(server.port),
+                VAULT_ROLE_NAME="e2e", VAULT_POLICY_NAME="e2e", VAULT_HDFS_SECRET_PATH="e2e/hdfs",
+                VAULT_TOKEN_TTL="2s", VAULT_TOKEN_MAX_TTL="1h",
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            service = Service(vault, tmp_path / "creds", tiny_bert_dir, tmp_path).start()
+        finally:
+            vault.stop()
+        deadline = time.monotonic() + 15
+        while service.status()["vault"]["last_error"] is None:
+            assert time.monotonic() < deadline, "renewal never noticed that Vault is gone"
+            time.sleep(0.2)
+        responses = [httpx.post(f"{service.url}/predict", json={"text": [f"m{i}"]}, timeout=10) for i in range(20)]
+        assert [r.status_code for r in responses] == [200] * 20
+        assert httpx.get(f"{service.url}/ready", timeout=5).status_code == 200
+        output = service.stop()
+        assert "keeping the token alive failed" in output
+        assert len(request_ids_in_hdfs(server)) == 20

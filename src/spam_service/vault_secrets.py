@@ -220,11 +220,15 @@ class VaultSession:
         while not self._stop.wait(self._next_wait()):
             try:
                 self._renew_once()
-                self._last_error = None
-                self._last_renewal = time.time()
             except VaultError as error:
+                if str(error) != self._last_error:
+                    _logger.warning("vault: keeping the token alive failed (%s); retrying", error)
                 self._last_error = str(error)
-                _logger.warning("vault: keeping the token alive failed (%s); retrying", error)
+                continue
+            if self._last_error is not None:
+                _logger.info("vault: token renewed again")
+            self._last_error = None
+            self._last_renewal = time.time()
 
     def _next_wait(self) -> float:
         if self._last_error is not None:

@@ -207,3 +207,13 @@ def test_two_sinks_on_one_spool_directory_never_share_a_file(webhdfs, tmp_path):
     assert len(files) == 2
     for records in files.values():
         assert len({r["who"] for r in records}) == 1 and [r["n"] for r in records] == list(range(20))
+
+
+def test_a_large_spool_is_warned_about(webhdfs, tmp_path, caplog):
+    webhdfs.go_down()
+    sink = make_sink(webhdfs, tmp_path / "spool", spool_warn_bytes=500)
+    sink.start()
+    with caplog.at_level("WARNING", logger="spam_service.request_log.hdfs_sink"):
+        append_all(sink, [{"n": i, "pad": "x" * 50} for i in range(20)])
+        wait_for(lambda: "over SPOOL_WARN_BYTES" in caplog.text)
+    sink.close(timeout=1)
