@@ -34,10 +34,10 @@ $(BIN)/python:
 
 # torch first, pinned, on its own: pip takes the local CPU wheel for exactly 2.13.0, while any looser spec
 # (or letting another package pull torch in) downloads gigabytes of CUDA wheels.
-$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+$(VENV)/.installed: requirements.txt requirements-pipeline.txt pyproject.toml | $(BIN)/python
 	@echo ">> installing torch (CPU) and the pinned requirements; a few minutes on a fresh machine"
 	$(BIN)/pip install torch==2.13.0 2>&1 | $(PIP_QUIET_FILTER)
-	$(BIN)/pip install -r requirements.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/pip install -r requirements.txt -r requirements-pipeline.txt 2>&1 | $(PIP_QUIET_FILTER)
 	$(BIN)/pip install --no-deps -e . 2>&1 | $(PIP_QUIET_FILTER)
 	touch $@
 
@@ -54,8 +54,8 @@ model: install
 	fi
 
 lint: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

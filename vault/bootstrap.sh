@@ -7,9 +7,10 @@
 #   4. AppRole role `spam-service` with that policy; its role_id and a secret_id written to $CREDENTIALS_DIR
 #      (files role_id and secret_id, mode 0600) for the service's VAULT_ROLE_ID_FILE / VAULT_SECRET_ID_FILE
 #
-# Usage: VAULT_ADDR=... VAULT_TOKEN=<admin token> vault/bootstrap.sh --host namenode --port 9870 [--user hadoop]
-#        [--credentials-dir DIR] [--rotate-secret-id]
-# Arguments override the environment: HDFS_HOST, HDFS_PORT, HDFS_USER, CREDENTIALS_DIR (default ./vault/credentials).
+# Usage: VAULT_ADDR=... VAULT_TOKEN=<admin token> (or VAULT_TOKEN_FILE) vault/bootstrap.sh --host namenode --port 9870 [--user hadoop]
+#        [--credentials-dir DIR] [--owner UID[:GID]] [--rotate-secret-id]
+# Arguments override the environment: HDFS_HOST, HDFS_PORT, HDFS_USER, CREDENTIALS_DIR (default ./vault/credentials),
+# CREDENTIALS_OWNER (who gets the files, when the service runs as another user than this script).
 # Works with HashiCorp's `vault` CLI or OpenBao's `bao` (VAULT_CLI picks; default: whichever is installed).
 # It prints no secret: only what it did.
 set -eu
@@ -18,6 +19,7 @@ host=${HDFS_HOST:-}
 port=${HDFS_PORT:-}
 user=${HDFS_USER:-}
 credentials_dir=${CREDENTIALS_DIR:-vault/credentials}
+owner=${CREDENTIALS_OWNER:-}
 rotate=no
 mount=${VAULT_KV_MOUNT:-secret}
 approle_mount=${VAULT_APPROLE_MOUNT:-approle}
@@ -35,8 +37,9 @@ while [ $# -gt 0 ]; do
     --port) port=$2; shift 2 ;;
     --user) user=$2; shift 2 ;;
     --credentials-dir) credentials_dir=$2; shift 2 ;;
+    --owner) owner=$2; shift 2 ;;
     --rotate-secret-id) rotate=yes; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -51,6 +54,10 @@ if [ -z "$cli" ]; then
   if command -v vault >/dev/null 2>&1; then cli=vault
   elif command -v bao >/dev/null 2>&1; then cli=bao
   else die "neither the vault nor the bao CLI is installed (set VAULT_CLI)"; fi
+fi
+if [ -z "${VAULT_TOKEN:-}" ] && [ -n "${VAULT_TOKEN_FILE:-}" ]; then
+  VAULT_TOKEN=$(cat "$VAULT_TOKEN_FILE") || die "cannot read VAULT_TOKEN_FILE=$VAULT_TOKEN_FILE"
+  export VAULT_TOKEN
 fi
 # OpenBao's CLI reads BAO_*; HashiCorp's reads VAULT_*. Give each what it reads.
 export BAO_ADDR="${BAO_ADDR:-${VAULT_ADDR:-}}" VAULT_ADDR="${VAULT_ADDR:-${BAO_ADDR:-}}"
@@ -113,4 +120,5 @@ else
   echo "bootstrap: issued a secret_id"
 fi
 chmod 600 "$credentials_dir/role_id" "$credentials_dir/secret_id"
+[ -z "$owner" ] || chown "$owner" "$credentials_dir" "$credentials_dir/role_id" "$credentials_dir/secret_id"
 echo "bootstrap: credentials in $credentials_dir/role_id and $credentials_dir/secret_id (mode 0600)"

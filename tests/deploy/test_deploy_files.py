@@ -1,0 +1,147 @@
+"""What the compose stack, the Hadoop configuration, the Dockerfile and the manifests must hold, checked by reading
+them (no Docker engine runs here): each assertion is a property the stack depends on."""
+
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def hadoop() -> dict[str, str]:
+    """Hadoop/config as {"hdfs-site.xml:dfs.replication": "1", ...}."""
+    properties = {}
+    for line in (REPO_ROOT / "Hadoop" / "config").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            file, name = key.split("_", 1)
+            properties[f"{file.lower()}:{name}"] = value
+    return properties
+
+
+def depends(service: dict) -> dict[str, str]:
+    return {name: spec["condition"] for name, spec in service.get("depends_on", {}).items()}
+
+
+def test_the_stack_has_vault_hadoop_and_the_service_from_the_official_images(compose):
+    services = compose["services"]
+    assert services["vault"]["image"].startswith("hashicorp/vault:")
+    for name in ("namenode", "datanode", "hdfs-init"):
+        assert services[name]["image"].startswith("apache/hadoop:")
+    assert services["spam-service"]["build"]["context"] == "."
+    assert all(":" in s["image"] and not s["image"].endswith(":latest") for s in services.values() if "image" in s)
+
+
+def test_the_service_starts_only_after_vault_and_hdfs_are_ready(compose):
+    services = compose["services"]
+    assert depends(services["spam-service"]) == {
+        "vault-init": "service_completed_successfully",
+        "hdfs-init": "service_completed_successfully",
+        "datanode": "service_healthy",
+    }
+    assert depends(services["vault-init"]) == {"vault": "service_healthy"}
+    assert depends(services["datanode"]) == {"namenode": "service_healthy"}
+    for name in ("vault", "namenode", "datanode", "spam-service"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_vault_credentials_reach_the_service_through_a_shared_volume_not_the_environment(compose):
+    service, init = compose["services"]["spam-service"], compose["services"]["vault-init"]
+    environment = service["environment"]
+    assert not {"VAULT_TOKEN", "VAULT_ROLE_ID", "VAULT_SECRET_ID"} & set(environment)
+    assert environment["VAULT_ROLE_ID_FILE"].startswith("/run/vault/")
+    assert "vault-credentials:/run/vault:ro" in service["volumes"]
+    assert "vault-credentials:/credentials" in init["volumes"]
+    assert init["entrypoint"][-1] == "/bootstrap/bootstrap.sh" and "./vault:/bootstrap:ro" in init["volumes"]
+    assert init["environment"]["CREDENTIALS_OWNER"].startswith("10001")  # the image's non-root uid
+
+
+def test_no_secret_value_is_written_in_the_compose_file(compose):
+    text = (REPO_ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"(?i)(token|secret_id|password)[ \t]*[:=][ \t]*['\"]?[A-Za-z0-9]{8,}", text)
+    vault = compose["services"]["vault"]
+    assert "VAULT_DEV_ROOT_TOKEN_ID" not in vault.get("environment", {})  # random, made at first start
+    assert "/vault/root/token" in vault["entrypoint"][-1]
+
+
+def test_vault_is_dev_mode_on_loopback_only(compose):
+    vault = compose["services"]["vault"]
+    assert "server -dev" in vault["entrypoint"][-1]
+    assert all(port.startswith("127.0.0.1:") for port in vault["ports"])
+
+
+def test_the_datanode_has_a_fixed_host_name_that_redirects_use(compose, hadoop):
+    assert compose["services"]["datanode"]["hostname"] == "datanode"
+    assert hadoop["hdfs-site.xml:dfs.datanode.hostname"] == "datanode"
+    assert compose["services"]["namenode"]["hostname"] == "namenode"
+    assert hadoop["core-site.xml:fs.defaultFS"] == "hdfs://namenode:8020"
+
+
+def test_hdfs_is_single_node_with_webhdfs_and_appends_that_work_on_one_datanode(hadoop):
+    assert hadoop["hdfs-site.xml:dfs.webhdfs.enabled"] == "true"
+    assert hadoop["hdfs-site.xml:dfs.replication"] == "1"
+    assert hadoop["hdfs-site.xml:dfs.client.block.write.replace-datanode-on-failure.policy"] == "NEVER"
+
+
+def test_the_name_directory_persists_and_is_formatted_only_once(compose, hadoop):
+    namenode = compose["services"]["namenode"]
+    name_dir = hadoop["hdfs-site.xml:dfs.namenode.name.dir"].removeprefix("file://")
+    # The image formats when ENSURE_NAMENODE_DIR is missing: it must be the name directory, inside the volume, so it
+    # exists after the first start and the namenode is never reformatted.
+    assert namenode["environment"]["ENSURE_NAMENODE_DIR"] == name_dir
+    mount = next(v.split(":")[1] for v in namenode["volumes"] if v.startswith("namenode-data:"))
+    assert name_dir.startswith(mount + "/") and name_dir != mount
+    assert "namenode-data" in compose["volumes"] and "datanode-data" in compose["volumes"]
+    data_dir = hadoop["hdfs-site.xml:dfs.datanode.data.dir"].removeprefix("file://")
+    assert any(data_dir.startswith(v.split(":")[1] + "/") for v in compose["services"]["datanode"]["volumes"])
+
+
+def test_the_service_keeps_its_spool_on_a_volume_and_the_hdfs_log_dir_is_its_own(compose):
+    service, init = compose["services"]["spam-service"], compose["services"]["hdfs-init"]
+    assert "spool:/app/spool" in service["volumes"]
+    command = " ".join(init["command"])
+    assert "hdfs dfs -mkdir -p /logs/spam-service" in command and "-chown spam-service /logs/spam-service" in command
+    bootstrap_args = compose["services"]["vault-init"]["command"]
+    assert bootstrap_args[bootstrap_args.index("--user") + 1] == "spam-service"  # the HDFS user in the Vault secret
+
+
+def test_dockerfile_is_multi_stage_cpu_only_non_root_with_a_healthcheck():
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", dockerfile, flags=re.M)) >= 4
+    assert "--index-url https://download.pytorch.org/whl/cpu torch==2.13.0" in dockerfile
+    assert re.search(r"^USER 10001", dockerfile, flags=re.M)
+    assert re.search(r"^HEALTHCHECK .*\n?.*/health", dockerfile, flags=re.M)
+    runtime = dockerfile[dockerfile.index("AS runtime\n") :]
+    assert "requirements-pipeline" not in runtime and "COPY --from=model /weights" in runtime
+
+
+def test_dockerignore_lets_no_secret_or_cache_into_the_build_context():
+    lines = [line for line in (REPO_ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert lines[0] == "**"  # an allowlist: only what follows with ! goes in
+    allowed = [line[1:] for line in lines if line.startswith("!")]
+    assert not [a for a in allowed if a.startswith(("vault", ".env", ".git", ".venv", "spool", "logs", "models"))]
+
+
+def test_kubernetes_deployment_probes_resources_and_non_root():
+    deployment = yaml.safe_load((REPO_ROOT / "k8s" / "deployment.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["resources"]["requests"] and container["resources"]["limits"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and container["securityContext"]["readOnlyRootFilesystem"]
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/run/vault"]["readOnly"] and "/app/spool" in mounts
+    config = yaml.safe_load((REPO_ROOT / "k8s" / "configmap.yaml").read_text())["data"]
+    assert config["VAULT_ROLE_ID_FILE"] == "/run/vault/role_id" and "VAULT_SECRET_ID" not in config
+    kustomization = yaml.safe_load((REPO_ROOT / "k8s" / "kustomization.yaml").read_text())
+    assert set(kustomization["resources"]) == {p.name for p in (REPO_ROOT / "k8s").glob("*.yaml")} - {
+        "kustomization.yaml"
+    }
