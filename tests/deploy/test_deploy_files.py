@@ -145,3 +145,18 @@ def test_kubernetes_deployment_probes_resources_and_non_root():
     assert set(kustomization["resources"]) == {p.name for p in (REPO_ROOT / "k8s").glob("*.yaml")} - {
         "kustomization.yaml"
     }
+
+
+def test_every_one_shot_service_is_adopted_so_up_wait_exits_zero(compose):
+    # `docker compose up --wait` (the CD job) fails on a one-shot container's clean exit unless a long-running service
+    # depends on it with service_completed_successfully (docker/compose#10596).
+    services = compose["services"]
+    one_shots = {name for name, service in services.items() if service.get("restart") == "no"}
+    assert one_shots == {"vault-token", "vault-init", "hdfs-init"}
+    for one_shot in one_shots:
+        adopters = [
+            name
+            for name, service in services.items()
+            if name not in one_shots and depends(service).get(one_shot) == "service_completed_successfully"
+        ]
+        assert adopters, f"{one_shot} is not adopted by a long-running service"
