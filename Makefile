@@ -46,7 +46,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 model: install
-	@if [ -f "$(MODEL_DIR)/model.safetensors" ]; then \
+	@if [ -f "$(MODEL_DIR)/onnx/model.int8.onnx" ]; then \
 		echo ">> model present in $(MODEL_DIR)/"; \
 	else \
 		echo ">> no model in $(MODEL_DIR)/: reproducing it with 'dvc repro' (about 5 minutes on 2 cores)"; \

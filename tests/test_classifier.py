@@ -14,7 +14,7 @@ TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, 
 
 @pytest.fixture(scope="module")
 def classifier(tiny_bert_dir: Path) -> SpamClassifier:
-    return SpamClassifier.load(tiny_bert_dir, max_tokens=16, batch_size=2, torch_threads=1)
+    return SpamClassifier.load(tiny_bert_dir, max_tokens=16, batch_size=2, threads=1)
 
 
 def test_predictions_come_back_one_per_text_in_input_order(classifier):

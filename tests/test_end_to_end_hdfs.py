@@ -50,7 +50,7 @@ class Service:
             "PORT": str(self.port),
             "MODEL_DIR": str(model_dir),
             "MAX_TOKENS": "32",
-            "TORCH_THREADS": "1",
+            "INFERENCE_THREADS": "1",
             "VAULT_ADDR": openbao.addr,
             "VAULT_ROLE_ID_FILE": str(credentials / "role_id"),
             "VAULT_SECRET_ID_FILE": str(credentials / "secret_id"),

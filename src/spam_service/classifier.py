@@ -1,11 +1,12 @@
-"""The spam classifier as served: tokenizer + fine-tuned sequence-classification model, optionally combined
-with the TF-IDF baseline the pipeline exports beside it (`baseline.joblib`).
+"""The spam classifier as served: tokenizer + fine-tuned sequence-classification network (run by an inference
+engine: torch, or ONNX Runtime fp32/int8, see `engines`), optionally combined with the TF-IDF baseline the
+pipeline exports beside it (`baseline.joblib`).
 
 The combination is max(p_transformer, p_baseline): the baseline can only turn a verdict to spam, never to ham, so
 the transformer's spam recall on messages unlike the training data is kept (the n-gram model hardly fires on
 them), while on familiar spam the two models' different misses cancel.
 
-torch and transformers are imported inside `SpamClassifier.load`, so importing this module stays cheap.
+torch, onnxruntime and transformers are imported inside `SpamClassifier.load`, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from spam_service.errors import ModelLoadError
+import numpy as np
+
+from spam_service.engines import Engine, load_engine, resolve_backend
+from spam_service.errors import REPRODUCE_HINT, ModelLoadError
 from spam_service.labels import HAM, LABELS, SPAM
 from spam_service.text import normalize_text
-
-if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from spam_service.tokenization import TextTokenizer
 
 _logger = logging.getLogger(__name__)
 
 SERVING_METADATA_FILE = "serving.json"
 BASELINE_FILE = "baseline.joblib"
-REPRODUCE_HINT = "run `make model` (or `dvc repro`) to produce it, or set MODEL_DIR to an exported model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +48,11 @@ class SpamClassifier:
 
     def __init__(
         self,
-        model: PreTrainedModel,
-        tokenizer: PreTrainedTokenizerBase,
+        engine: Engine,
+        tokenizer: TextTokenizer,
         *,
+        label2id: dict[str, int],
+        max_positions: int | None,
         name: str,
         version: str,
         max_tokens: int = 256,
@@ -57,13 +60,12 @@ class SpamClassifier:
         spam_threshold: float = 0.5,
         baseline: Any = None,
     ) -> None:
-        label2id = {str(k).lower(): int(v) for k, v in model.config.label2id.items()}
+        label2id = {str(k).lower(): int(v) for k, v in label2id.items()}
         if set(label2id) != set(LABELS):
             raise ModelLoadError(f"model labels are {sorted(label2id)}, expected {list(LABELS)}")
-        positions = getattr(model.config, "max_position_embeddings", None)
-        if positions is not None and max_tokens > positions:
-            raise ModelLoadError(f"MAX_TOKENS={max_tokens} exceeds the model's {positions} positions")
-        self.model = model.eval()
+        if max_positions is not None and max_tokens > max_positions:
+            raise ModelLoadError(f"MAX_TOKENS={max_tokens} exceeds the model's {max_positions} positions")
+        self.engine = engine
         self.tokenizer = tokenizer
         self.name = name
         self.version = version
@@ -74,48 +76,52 @@ class SpamClassifier:
         self.baseline = baseline  # a fitted scikit-learn pipeline with predict_proba, or None
         self._baseline_spam_column = list(baseline.classes_).index(SPAM) if baseline is not None else 0
 
+    @property
+    def backend(self) -> str:
+        return self.engine.backend
+
     @classmethod
     def load(
         cls,
         model_dir: str | Path,
         *,
+        backend: str = "auto",
         max_tokens: int = 256,
         batch_size: int = 32,
         spam_threshold: float = 0.5,
-        torch_threads: int | None = None,
+        threads: int | None = None,
         combine_baseline: bool = True,
         baseline_path: Path | None = None,
+        onnx_dir: Path | None = None,
     ) -> SpamClassifier:
         """Load an exported model directory; raise `ModelLoadError` with a one-line, actionable message.
 
-        With `combine_baseline`, the baseline at `baseline_path` (default: `baseline.joblib` in the directory) is
-        combined with the transformer when that file exists.
+        `backend` is `auto` (serving.json's `default_backend`, else torch), `torch`, `onnx` or `onnx-int8`; the ONNX
+        files are read from `onnx_dir` (default: `onnx/` in the directory). With `combine_baseline`, the baseline
+        at `baseline_path` (default: `baseline.joblib` in the directory) is combined with the transformer when that
+        file exists.
         """
         model_dir = Path(model_dir)
         if not (model_dir / "config.json").is_file():
             raise ModelLoadError(f"no model at {model_dir}/ (config.json missing): {REPRODUCE_HINT}")
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bars in the service log
-        if torch_threads:
-            torch.set_num_threads(torch_threads)
+        metadata = read_serving_metadata(model_dir)
+        chosen = resolve_backend(backend, model_dir, metadata.get("default_backend"), onnx_dir)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                model_dir, local_files_only=True, dtype=torch.float32
-            )
+            # config.json read as JSON: transformers' AutoConfig imports torch, which the ONNX engines do without.
+            config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+            tokenizer = TextTokenizer.load(model_dir, max_tokens=max_tokens)
+            engine = load_engine(model_dir, chosen, threads=threads, onnx_dir=onnx_dir)
+        except ModelLoadError:
+            raise
         except Exception as exc:  # any failure here means the directory is unusable: say so in one line
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelLoadError(f"model at {model_dir}/ is broken ({first_line}): {REPRODUCE_HINT}") from exc
-        if not tokenizer.is_fast:
-            raise ModelLoadError(f"model at {model_dir}/ has no fast tokenizer (tokenizer.json): {REPRODUCE_HINT}")
-        metadata = read_serving_metadata(model_dir)
         baseline = load_baseline(baseline_path or model_dir / BASELINE_FILE) if combine_baseline else None
         return cls(
-            model,
+            engine,
             tokenizer,
+            label2id=config.get("label2id", {}),
+            max_positions=config.get("max_position_embeddings"),
             name=metadata.get("name") or model_dir.name,
             version=metadata.get("version") or weights_digest(model_dir),
             max_tokens=max_tokens,
@@ -126,31 +132,20 @@ class SpamClassifier:
 
     def spam_probabilities(self, texts: Sequence[str]) -> tuple[list[float], list[bool], list[int]]:
         """Spam probability, truncation flag and token count per text, in input order."""
-        import torch
-
         normalized = [normalize_text(t) for t in texts]
         # Sort by length so each batch pads to a similar size; results are put back in input order.
         order = sorted(range(len(normalized)), key=lambda i: len(normalized[i]))
         probabilities = [0.0] * len(texts)
         truncated = [False] * len(texts)
         tokens = [0] * len(texts)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                encoded = self.tokenizer(
-                    [normalized[i] for i in batch],
-                    truncation=True,
-                    max_length=self.max_tokens,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                logits = self.model(**encoded).logits
-                spam = torch.softmax(logits.float(), dim=-1)[:, self._spam_index].tolist()
-                lengths = encoded["attention_mask"].sum(dim=1).tolist()
-                for row, i in enumerate(batch):
-                    probabilities[i] = spam[row]
-                    truncated[i] = bool(encoded.encodings[row].overflowing)
-                    tokens[i] = int(lengths[row])
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            encoded = self.tokenizer.encode([normalized[i] for i in batch])
+            spam = softmax(self.engine.logits(encoded.arrays))[:, self._spam_index].tolist()
+            for row, i in enumerate(batch):
+                probabilities[i] = spam[row]
+                truncated[i] = encoded.truncated[row]
+                tokens[i] = encoded.tokens[row]
         return probabilities, truncated, tokens
 
     def baseline_probabilities(self, texts: Sequence[str]) -> list[float] | None:
@@ -177,6 +172,12 @@ class SpamClassifier:
                 )
             )
         return predictions
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
 def load_baseline(path: Path) -> Any:

@@ -15,6 +15,9 @@ class ModelLoadError(StartupError):
     """The model directory is missing, incomplete or unreadable."""
 
 
+REPRODUCE_HINT = "run `make model` (or `dvc repro`) to produce it, or set MODEL_DIR to an exported model"
+
+
 class InvalidInputError(SpamServiceError):
     """The request is well-formed JSON but breaks a rule the message names."""
 

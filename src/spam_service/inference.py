@@ -1,24 +1,133 @@
-"""Runs the classifier off the event loop, on one dedicated thread.
+"""Dynamic micro-batching: concurrent /predict calls share forward passes.
 
-One thread because torch already spreads a forward pass over `TORCH_THREADS` cores; two passes at once would
-only fight over them. Requests queue on the executor in arrival order.
+Requests wait in a queue. One collector task takes the oldest, then whatever else is already queued, and, when
+that leaves room, waits up to `max_wait_s` for more, until the batch holds `max_batch_texts` texts; a request is
+never split, so one larger than the limit runs alone. The batch runs on one dedicated thread (the engine already
+spreads a forward pass over its intra-op threads; two passes at once would only fight over the cores), off the
+event loop, and each request gets its own predictions back in its own order. While a batch runs, the next one
+queues up, so under load batches fill without waiting at all.
 """
 
+from __future__ import annotations
+
 import asyncio
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from spam_service.classifier import Prediction, SpamClassifier
 
+_logger = logging.getLogger(__name__)
 
-class InferenceWorker:
-    def __init__(self, classifier: SpamClassifier) -> None:
+
+class InferenceClosedError(RuntimeError):
+    """Raised to a caller that submits after shutdown began."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    texts: Sequence[str]
+    future: asyncio.Future[list[Prediction]]
+
+
+@dataclass(slots=True)
+class BatchStats:
+    batches: int = 0
+    requests: int = 0
+    texts: int = 0
+    largest_batch: int = 0
+
+    def record(self, requests: int, texts: int) -> None:
+        self.batches += 1
+        self.requests += requests
+        self.texts += texts
+        self.largest_batch = max(self.largest_batch, texts)
+
+
+class MicroBatcher:
+    def __init__(self, classifier: SpamClassifier, *, max_batch_texts: int, max_wait_s: float) -> None:
         self.classifier = classifier
+        self.max_batch_texts = max_batch_texts
+        self.max_wait_s = max_wait_s
+        self.stats = BatchStats()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._collector: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def start(self) -> None:
+        """Start the collector; call from the running event loop (the app's lifespan)."""
+        self._collector = asyncio.get_running_loop().create_task(self._collect(), name="micro-batcher")
 
     async def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.classifier.predict, texts)
+        if self._closing or self._collector is None:
+            raise InferenceClosedError("the inference worker is not running")
+        future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(list(texts), future))
+        return await future
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Finish what is queued, then stop. Callers arriving after this get `InferenceClosedError`."""
+        self._closing = True
+        if self._collector is not None:
+            await self._queue.join()
+            self._collector.cancel()
+            await asyncio.gather(self._collector, return_exceptions=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _collect(self) -> None:
+        loop = asyncio.get_running_loop()
+        held: _Pending | None = None  # taken from the queue but too large for the batch it would have joined
+        while True:
+            first = held or await self._queue.get()
+            held = None
+            batch, size = [first], len(first.texts)
+            deadline = loop.time() + self.max_wait_s
+            while size < self.max_batch_texts:
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(self._queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                if size + len(item.texts) > self.max_batch_texts:
+                    held = item
+                    break
+                batch.append(item)
+                size += len(item.texts)
+            try:
+                await self._run(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        live = [p for p in batch if not p.future.done()]  # a caller cancelled while queued needs no answer
+        if not live:
+            return
+        loop = asyncio.get_running_loop()
+        texts = [text for pending in live for text in pending.texts]
+        try:
+            predictions = await loop.run_in_executor(self._executor, self.classifier.predict, texts)
+        except Exception as exc:
+            if len(live) == 1:
+                if not live[0].future.done():
+                    live[0].future.set_exception(exc)
+                return
+            # Keep a failure with the request that causes it: run each alone.
+            _logger.warning("a batch of %d requests failed; running them one by one", len(live), exc_info=True)
+            for pending in live:
+                await self._run([pending])
+            return
+        self.stats.record(len(live), len(texts))
+        start = 0
+        for pending in live:
+            end = start + len(pending.texts)
+            if not pending.future.done():
+                pending.future.set_result(predictions[start:end])
+            start = end

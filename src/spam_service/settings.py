@@ -26,9 +26,18 @@ class Settings(BaseSettings):
     combine_baseline: bool = Field(
         True, description="Combine with the exported TF-IDF baseline: spam probability = max of the two models."
     )
-    inference_batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
-    torch_threads: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=1, description="Intra-op threads for inference."
+    inference_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="Engine: auto (the export's recorded default), torch, onnx (fp32) or onnx-int8 (ONNX Runtime).",
+    )
+    inference_batch_size: int = Field(
+        32, ge=1, le=1024, description="Most texts per forward pass; concurrent requests are coalesced up to it."
+    )
+    batch_wait_ms: float = Field(
+        2.0, ge=0, le=1000, description="How long a lone request waits for others to share its forward pass."
+    )
+    inference_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, description="Intra-op threads of the inference engine."
     )
 
     max_texts_per_request: int = Field(64, ge=1, le=10_000, description="Most texts one /predict may carry.")

@@ -10,10 +10,10 @@ from spam_service.settings import Settings
 
 @pytest.fixture(scope="session")
 def trained_classifier(trained_model_dir: Path) -> SpamClassifier:
-    return load_classifier(Settings(model_dir=trained_model_dir, torch_threads=2))
+    return load_classifier(Settings(model_dir=trained_model_dir, inference_threads=2))
 
 
-MODEL_SETTINGS = {"max_tokens", "spam_threshold", "combine_baseline", "inference_batch_size"}
+MODEL_SETTINGS = {"max_tokens", "spam_threshold", "combine_baseline", "inference_batch_size", "inference_backend"}
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def make_app(trained_classifier: SpamClassifier, trained_model_dir: Path, tmp_pa
     of the model itself loads the model again with it)."""
 
     def make(**overrides):
-        values = {"request_log_dir": tmp_path / "logs", "model_dir": trained_model_dir, "torch_threads": 2}
+        values = {"request_log_dir": tmp_path / "logs", "model_dir": trained_model_dir, "inference_threads": 2}
         settings = Settings(**{**values, **overrides})
         classifier = load_classifier(settings) if MODEL_SETTINGS & overrides.keys() else trained_classifier
         sink = FileRequestLogSink(settings.request_log_dir)

@@ -14,7 +14,7 @@ from spam_service.api.middleware import RequestContextMiddleware
 from spam_service.api.routes import router
 from spam_service.classifier import SpamClassifier
 from spam_service.hdfs_files import HdfsFiles
-from spam_service.inference import InferenceWorker
+from spam_service.inference import MicroBatcher
 from spam_service.request_log import FileRequestLogSink, HdfsRequestLogSink, RequestLogSink
 from spam_service.settings import Settings
 from spam_service.vault_secrets import HdfsLocation, VaultSession
@@ -25,13 +25,15 @@ _logger = logging.getLogger(__name__)
 def load_classifier(settings: Settings) -> SpamClassifier:
     classifier = SpamClassifier.load(
         settings.model_dir,
+        backend=settings.inference_backend,
         max_tokens=settings.max_tokens,
         batch_size=settings.inference_batch_size,
         spam_threshold=settings.spam_threshold,
-        torch_threads=settings.torch_threads,
+        threads=settings.inference_threads,
         combine_baseline=settings.combine_baseline,
     )
-    classifier.predict(["warm-up: the first forward pass allocates buffers"])
+    # The first passes allocate buffers and pick kernels per shape: pay for them before the first client does.
+    classifier.predict(["warm-up", "warm-up: a longer text, so that a padded batch is run as well"])
     return classifier
 
 
@@ -86,18 +88,27 @@ def create_app(
         sink.start()
         if vault_session is not None:
             vault_session.start_renewal()
-        inference = InferenceWorker(loaded)
+        inference = MicroBatcher(
+            loaded, max_batch_texts=settings.inference_batch_size, max_wait_s=settings.batch_wait_ms / 1000
+        )
+        inference.start()
         app.state.settings = settings
         app.state.classifier = loaded
         app.state.inference = inference
         app.state.request_log = sink
         app.state.vault = vault_session
         app.state.started = time.time()
-        _logger.info("ready: model %s version %s, request log %s", loaded.name, loaded.version, sink.status().target)
+        _logger.info(
+            "ready: model %s version %s on %s, request log %s",
+            loaded.name,
+            loaded.version,
+            loaded.backend,
+            sink.status().target,
+        )
         try:
             yield
         finally:
-            inference.close()
+            await inference.close()
             await asyncio.to_thread(sink.close)
             if vault_session is not None:
                 vault_session.stop()

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from spam_service.classifier import SpamClassifier
-from spam_service.inference import InferenceWorker
+from spam_service.inference import MicroBatcher
 from spam_service.request_log import RequestLogSink
 from spam_service.settings import Settings
 
@@ -18,7 +18,7 @@ def get_classifier(request: Request) -> SpamClassifier:
     return request.app.state.classifier
 
 
-def get_inference(request: Request) -> InferenceWorker:
+def get_inference(request: Request) -> MicroBatcher:
     return request.app.state.inference
 
 
@@ -28,5 +28,5 @@ def get_request_log(request: Request) -> RequestLogSink:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClassifierDep = Annotated[SpamClassifier, Depends(get_classifier)]
-InferenceDep = Annotated[InferenceWorker, Depends(get_inference)]
+InferenceDep = Annotated[MicroBatcher, Depends(get_inference)]
 RequestLogDep = Annotated[RequestLogSink, Depends(get_request_log)]

@@ -11,6 +11,7 @@ from spam_service.api.deps import ClassifierDep, InferenceDep, RequestLogDep, Se
 from spam_service.api.schemas import (
     ErrorResponse,
     HealthResponse,
+    InferenceState,
     ModelInfo,
     PredictRequest,
     PredictResponse,
@@ -145,8 +146,15 @@ async def ready(classifier: ClassifierDep, request_log: RequestLogDep) -> JSONRe
 
 
 @router.get("/status", response_model=StatusResponse, tags=["operations"])
-async def status(request: Request, classifier: ClassifierDep, request_log: RequestLogDep) -> StatusResponse:
-    """Everything an operator checks first: model, request log (HDFS connection, lines waiting, last error), Vault."""
+async def status(
+    request: Request,
+    settings: SettingsDep,
+    classifier: ClassifierDep,
+    inference: InferenceDep,
+    request_log: RequestLogDep,
+) -> StatusResponse:
+    """Everything an operator checks first: model and engine (backend, batching), request log (HDFS connection,
+    lines waiting, last error), Vault."""
     sink = request_log.status()
     vault = request.app.state.vault
     return StatusResponse(
@@ -154,6 +162,13 @@ async def status(request: Request, classifier: ClassifierDep, request_log: Reque
         version=request.app.version,
         uptime_s=round(time.time() - request.app.state.started, 1),
         model=ModelInfo(name=classifier.name, version=classifier.version),
+        inference=InferenceState(
+            backend=classifier.backend,
+            threads=settings.inference_threads,
+            max_batch_texts=inference.max_batch_texts,
+            max_wait_ms=inference.max_wait_s * 1000,
+            **asdict(inference.stats),
+        ),
         request_log=RequestLogState(**asdict(sink)),
         vault=VaultState(**vault.status()) if vault is not None else None,
     )

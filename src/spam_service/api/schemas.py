@@ -62,11 +62,23 @@ class VaultState(BaseModel):
     last_error: str | None
 
 
+class InferenceState(BaseModel):
+    backend: Literal["torch", "onnx", "onnx-int8"]
+    threads: int
+    max_batch_texts: int
+    max_wait_ms: float
+    batches: int = Field(description="Forward-pass batches run since start-up (each may serve several requests).")
+    requests: int
+    texts: int
+    largest_batch: int = Field(description="Most texts one coalesced batch held.")
+
+
 class StatusResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     version: str
     uptime_s: float
     model: ModelInfo
+    inference: InferenceState
     request_log: RequestLogState
     vault: VaultState | None
 

@@ -5,6 +5,11 @@ reports/errors.jsonl (the test messages the served model gets wrong). In metrics
 metrics are at top level, with 95% bootstrap intervals under `ci95`; `transformer` and `baseline` hold each
 model alone, in the same form.
 
+Each inference backend (torch fp32, ONNX Runtime fp32 and int8) classifies the test split; reports/backends.json
+holds each one's spam F1 (served and transformer alone) and speed, and the default the export stage records:
+the fastest backend whose test spam F1, served and alone, is within 0.005 of torch fp32's. The other reports
+describe that default backend, the one the service runs.
+
 Two more views say how the models treat text they have not seen, which matters more than the last 0.01 on the
 test split: `test_unseen`, the test messages with no copy in training, and `probe`, a small set of modern SMS
 (smishing, parcel and toll scams, one-time codes) written for this project in `data/probe/`.
@@ -12,13 +17,17 @@ test split: `test_unseen`, the test messages with no copy in training, and `prob
 
 import json
 import logging
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from spam_service.classifier import Prediction, SpamClassifier
+from spam_service.engines import BACKENDS
 from spam_service.labels import HAM, LABELS, SPAM
 from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
 from spam_service.pipeline.metrics import binary_metrics, metrics_with_intervals
+from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.prepare import PREPARED_DIR
 from spam_service.pipeline.train import CHECKPOINT_DIR
@@ -27,6 +36,9 @@ _logger = logging.getLogger(__name__)
 
 REPORTS_DIR = Path("reports")
 PROBE_PATH = Path("data/probe/modern_sms.tsv")
+BACKENDS_REPORT = REPORTS_DIR / "backends.json"
+F1_TOLERANCE = 0.005  # how much test spam F1 a faster backend may give up against torch fp32
+SERVING_BATCH_SIZE = 32  # speed is measured at the service's default INFERENCE_BATCH_SIZE
 
 
 def verdicts(predictions: list[Prediction], threshold: float) -> dict[str, list[str]]:
@@ -50,6 +62,48 @@ def compare_on(examples: list[Example], labels: dict[str, list[str]]) -> dict:
         "n_spam": truth.count(SPAM),
         **{name: binary_metrics(truth, predicted) for name, predicted in labels.items()},
     }
+
+
+@dataclass(frozen=True)
+class BackendRun:
+    classifier: SpamClassifier
+    predictions: list[Prediction]
+    summary: dict  # spam F1/precision/recall served and transformer alone, texts/s
+
+
+def run_backend(backend: str, texts: list[str], truth: list[str], max_tokens: int) -> BackendRun:
+    """Load one backend as the service would, classify `texts`, and measure it: spam F1 (served and transformer
+    alone) and texts/s over the whole list in batches of the serving size, after a warm-up."""
+    classifier = SpamClassifier.load(
+        CHECKPOINT_DIR,
+        backend=backend,
+        max_tokens=max_tokens,
+        batch_size=SERVING_BATCH_SIZE,
+        baseline_path=BASELINE_PATH,
+        onnx_dir=ONNX_OUT_DIR,
+    )
+    classifier.predict(texts[: 2 * SERVING_BATCH_SIZE])
+    started = time.perf_counter()
+    predictions = classifier.predict(texts)
+    seconds = time.perf_counter() - started
+    labels = verdicts(predictions, classifier.spam_threshold)
+    summary = {
+        view: {key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_precision", "spam_recall")}
+        for view, name in (("served", "model"), ("transformer", "transformer"))
+    }
+    return BackendRun(classifier, predictions, {**summary, "texts_per_s": round(len(texts) / seconds, 1)})
+
+
+def choose_default_backend(results: dict[str, dict]) -> str:
+    """The fastest backend within F1_TOLERANCE of torch fp32, both served and alone (so either COMBINE_BASELINE
+    setting keeps its accuracy)."""
+    reference = results["torch"]
+    eligible = [
+        backend
+        for backend, result in results.items()
+        if all(result[v]["spam_f1"] >= reference[v]["spam_f1"] - F1_TOLERANCE for v in ("served", "transformer"))
+    ]
+    return max(eligible, key=lambda backend: results[backend]["texts_per_s"])
 
 
 def plot_confusion_matrices(matrices: dict[str, list[list[int]]], path: Path) -> None:
@@ -84,8 +138,9 @@ def main() -> None:
     probe = read_collection(PROBE_PATH)
     truth = [e.label for e in test]
 
-    classifier = SpamClassifier.load(CHECKPOINT_DIR, max_tokens=max_tokens, batch_size=64, baseline_path=BASELINE_PATH)
-    predictions = classifier.predict([e.text for e in test])
+    runs = {backend: run_backend(backend, [e.text for e in test], truth, max_tokens) for backend in BACKENDS}
+    default = choose_default_backend({backend: run.summary for backend, run in runs.items()})
+    classifier, predictions = runs[default].classifier, runs[default].predictions
     labels = verdicts(predictions, classifier.spam_threshold)
     seen = {dedup_key(e.text) for e in read_jsonl(PREPARED_DIR / "train.jsonl")}
     unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
@@ -93,6 +148,7 @@ def main() -> None:
     bootstrap = {"samples": params["bootstrap_samples"], "seed": params["seed"]}
     metrics = {
         **metrics_with_intervals(truth, labels["model"], **bootstrap),
+        "backend": default,
         "n_test": len(truth),
         "n_test_spam": truth.count(SPAM),
         "threshold": classifier.spam_threshold,
@@ -105,6 +161,14 @@ def main() -> None:
     }
     REPORTS_DIR.mkdir(exist_ok=True)
     (REPORTS_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    backends = {
+        "default_backend": default,
+        "rule": f"fastest backend whose test spam F1 (served and transformer alone) is within {F1_TOLERANCE} "
+        "of torch fp32",
+        "batch_size": SERVING_BATCH_SIZE,
+        "backends": {backend: run.summary for backend, run in runs.items()},
+    }
+    BACKENDS_REPORT.write_text(json.dumps(backends, indent=2) + "\n", encoding="utf-8")
 
     titles = {"model": "served (combined)", "transformer": "transformer alone", "baseline": "TF-IDF baseline alone"}
     matrices = {titles[n]: confusion_matrix(truth, v, labels=list(LABELS)).tolist() for n, v in labels.items()}
@@ -129,6 +193,16 @@ def main() -> None:
         "test_unseen": metrics["test_unseen"],
         "probe": metrics["probe"],
     }
+    for backend, run in runs.items():
+        result = run.summary
+        _logger.info(
+            "backend %-9s spam F1 served %.4f, transformer %.4f; %6.1f texts/s%s",
+            backend,
+            result["served"]["spam_f1"],
+            result["transformer"]["spam_f1"],
+            result["texts_per_s"],
+            "  <- default" if backend == default else "",
+        )
     for view, data in views.items():
         scores = [data[m][key] for m in ("model", "transformer", "baseline") for key in ("spam_f1", "spam_recall")]
         _logger.info(

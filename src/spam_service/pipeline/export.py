@@ -1,8 +1,9 @@
 """Stage `export`: the serving artifact in weights/<name>/.
 
 A Hugging Face directory (config, tokenizer, safetensors) that `AutoModelForSequenceClassification` and
-`AutoTokenizer` load as they are, the TF-IDF baseline the service combines with it (`baseline.joblib`),
-`serving.json` (name, version, token limit, metrics, data provenance) and a model card.
+`AutoTokenizer` load as they are, the same network for ONNX Runtime (`onnx/model.onnx`, `onnx/model.int8.onnx`),
+the TF-IDF baseline the service combines with it (`baseline.joblib`), `serving.json` (name, version, token limit,
+default inference backend, metrics, data provenance) and a model card.
 """
 
 import hashlib
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from spam_service.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
+from spam_service.engines import ONNX_DIR, ONNX_FILES
 from spam_service.pipeline.baseline import BASELINE_PATH
-from spam_service.pipeline.evaluate import REPORTS_DIR
+from spam_service.pipeline.evaluate import BACKENDS_REPORT, REPORTS_DIR
+from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.train import CHECKPOINT_DIR
 
@@ -43,7 +46,17 @@ def _with_interval(metrics: dict[str, Any], name: str) -> str:
     return f"{metrics[name]:.4f} ({interval['low']:.4f}-{interval['high']:.4f})"
 
 
-def model_card(metadata: dict[str, Any], metrics: dict[str, Any], training: dict[str, Any]) -> str:
+def backends_table(backends: dict[str, Any]) -> str:
+    return "\n".join(
+        f"| {name}{' (default)' if name == backends['default_backend'] else ''} | {r['served']['spam_f1']:.4f} "
+        f"| {r['transformer']['spam_f1']:.4f} | {r['texts_per_s']:.0f} |"
+        for name, r in backends["backends"].items()
+    )
+
+
+def model_card(
+    metadata: dict[str, Any], metrics: dict[str, Any], training: dict[str, Any], backends: dict[str, Any]
+) -> str:
     rows = "\n".join(
         f"| {name} | {_with_interval(metrics, name)} | {_with_interval(metrics['transformer'], name)} "
         f"| {_with_interval(metrics['baseline'], name)} |"
@@ -66,7 +79,9 @@ add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
 ## Use
 Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
 and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
-only from a directory you trust). Apply `spam_service.text.normalize_text` (HTML unescape, NFC) first and
+only from a directory you trust). `onnx/model.onnx` (fp32) and `onnx/model.int8.onnx` (dynamic int8) are the same
+network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
+output `logits`. Apply `spam_service.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
 
 ## Test-split metrics
@@ -83,6 +98,14 @@ Spam recall / F1 on text the models have not seen:
 | --- | --- | --- | --- |
 {views}
 
+Served by `{backends["default_backend"]}` unless `INFERENCE_BACKEND` says otherwise ({backends["rule"]}); the
+table above is that backend's. Each backend on the test split (speed: texts/s in batches of {backends["batch_size"]}
+on the machine that ran the pipeline, tokenization and baseline included):
+
+| backend | served spam F1 | transformer spam F1 | texts/s |
+| --- | --- | --- | --- |
+{backends_table(backends)}
+
 Best validation spam F1 {training["best"]["spam_f1"]:.4f} at epoch {training["best"]["epoch"]}
 ({training["steps"]} steps, {training["seconds"]:.0f} s on CPU).
 
@@ -98,14 +121,24 @@ Cite: {data["citation"]}
 
 
 def export(
-    checkpoint: Path, baseline: Path, out_dir: Path, *, name: str, base_model: str, max_tokens: int, raw_data: Path
+    checkpoint: Path,
+    baseline: Path,
+    onnx_dir: Path,
+    out_dir: Path,
+    *,
+    name: str,
+    base_model: str,
+    max_tokens: int,
+    raw_data: Path,
 ) -> dict:
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    (out_dir / ONNX_DIR).mkdir(parents=True)
     for path in checkpoint.iterdir():
         if path.is_file():
             shutil.copyfile(path, out_dir / path.name)
+    for filename in ONNX_FILES.values():
+        shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
     shutil.copyfile(baseline, out_dir / BASELINE_FILE)
     # Saved tokenizers keep the base's 512 limit; pin the limit the model was evaluated with.
     config_path = out_dir / "tokenizer_config.json"
@@ -115,21 +148,24 @@ def export(
 
     metrics = json.loads((REPORTS_DIR / "metrics.json").read_text(encoding="utf-8"))
     training = json.loads((checkpoint / "training.json").read_text(encoding="utf-8"))
+    backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
     metadata = {
         "name": name,
         "version": weights_digest(out_dir),
         "base_model": base_model,
         "max_tokens": max_tokens,
+        "default_backend": backends["default_backend"],
         "labels": ["ham", "spam"],
         "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
         "metrics": {key: metrics[key] for key in METRIC_ROWS},
+        "backends": backends["backends"],
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
     }
     (out_dir / SERVING_METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "README.md").write_text(model_card(metadata, metrics, training), encoding="utf-8")
+    (out_dir / "README.md").write_text(model_card(metadata, metrics, training, backends), encoding="utf-8")
     # save_pretrained writes weights 0600; a container running as another user must read them.
-    for path in out_dir.iterdir():
-        path.chmod(0o644)
+    for path in out_dir.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     return metadata
 
 
@@ -139,6 +175,7 @@ def main() -> None:
     metadata = export(
         CHECKPOINT_DIR,
         BASELINE_PATH,
+        ONNX_OUT_DIR,
         Path("weights") / model["name"],
         name=model["name"],
         base_model=model["base"],

@@ -1,0 +1,142 @@
+"""MicroBatcher: concurrent requests share forward passes, each gets its own results in order, a failure stays with
+the request that causes it, and shutdown finishes what was accepted. Runs a real (tiny) classifier; a gate holds
+the first batch so that others queue up behind it deterministically."""
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from spam_service.classifier import Prediction, SpamClassifier
+from spam_service.inference import InferenceClosedError, MicroBatcher
+
+
+class GatedClassifier:
+    """The real classifier, recording each call's texts; the first call waits until `gate` is set."""
+
+    def __init__(self, classifier: SpamClassifier) -> None:
+        self.classifier = classifier
+        self.calls: list[list[str]] = []
+        self.gate = threading.Event()
+        self.running = threading.Event()
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        self.calls.append(list(texts))
+        self.running.set()
+        self.gate.wait(timeout=10)
+        if "boom" in texts:
+            raise RuntimeError("boom")
+        return self.classifier.predict(texts)
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_bert_dir: Path) -> SpamClassifier:
+    return SpamClassifier.load(tiny_bert_dir, max_tokens=16, batch_size=4, threads=1)
+
+
+REQUESTS = [["free prize"], ["hello mum", "see you at lunch"], ["ok"], ["call now txt stop", "", "😀"], ["win"]]
+
+
+async def submit_behind_a_held_batch(batcher: MicroBatcher, gated: GatedClassifier, requests: list[list[str]]):
+    """Start a first request, hold its batch, queue `requests` behind it, release; return their results."""
+    batcher.start()
+    first = asyncio.create_task(batcher.predict(["first"]))
+    await asyncio.to_thread(gated.running.wait, 10)
+    tasks = [asyncio.create_task(batcher.predict(texts)) for texts in requests]
+    await asyncio.sleep(0.01)  # let every task enqueue
+    gated.gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    await first
+    await batcher.close()
+    return results
+
+
+def test_queued_requests_share_one_forward_pass_and_get_their_own_results(classifier):
+    gated = GatedClassifier(classifier)
+    batcher = MicroBatcher(gated, max_batch_texts=32, max_wait_s=0.0)
+    results = asyncio.run(submit_behind_a_held_batch(batcher, gated, REQUESTS))
+
+    assert gated.calls == [["first"], [text for texts in REQUESTS for text in texts]]
+    for texts, predictions in zip(REQUESTS, results, strict=True):
+        alone = classifier.predict(texts)
+        assert [p.tokens for p in predictions] == [p.tokens for p in alone]
+        assert [p.spam_probability for p in predictions] == pytest.approx([p.spam_probability for p in alone])
+    assert (batcher.stats.batches, batcher.stats.requests, batcher.stats.texts) == (2, 6, 9)
+    assert batcher.stats.largest_batch == 8
+
+
+def test_batches_never_exceed_the_limit_nor_split_a_request(classifier):
+    gated = GatedClassifier(classifier)
+    batcher = MicroBatcher(gated, max_batch_texts=3, max_wait_s=0.0)
+    big = ["a", "b", "c", "d", "e"]
+    results = asyncio.run(submit_behind_a_held_batch(batcher, gated, [*REQUESTS, big]))
+
+    batches = gated.calls[1:]
+    assert [text for batch in batches for text in batch] == [text for texts in [*REQUESTS, big] for text in texts]
+    assert all(len(batch) <= 3 for batch in batches if batch != big)  # only a request larger than the limit
+    assert big in batches  # runs alone, whole
+    assert [len(r) for r in results] == [len(texts) for texts in [*REQUESTS, big]]
+
+
+def test_a_lone_request_waits_for_company_until_the_batch_is_full(classifier):
+    async def scenario() -> list[list[str]]:
+        gated = GatedClassifier(classifier)
+        gated.gate.set()
+        batcher = MicroBatcher(gated, max_batch_texts=3, max_wait_s=30.0)  # full at 3 texts: no 30 s wait
+        batcher.start()
+        first = asyncio.create_task(batcher.predict(["one"]))
+        await asyncio.sleep(0.05)  # well inside the wait: the first has not run yet
+        assert gated.calls == []
+        await asyncio.gather(first, batcher.predict(["two", "three"]))
+        await batcher.close()
+        return gated.calls
+
+    assert asyncio.run(scenario()) == [["one", "two", "three"]]
+
+
+def test_a_failing_request_fails_alone(classifier):
+    gated = GatedClassifier(classifier)
+    batcher = MicroBatcher(gated, max_batch_texts=32, max_wait_s=0.0)
+    results = asyncio.run(submit_behind_a_held_batch(batcher, gated, [["free prize"], ["boom"], ["ok"]]))
+
+    assert [len(r) for r in (results[0], results[2])] == [1, 1]
+    assert isinstance(results[1], RuntimeError) and str(results[1]) == "boom"
+
+
+def test_close_finishes_accepted_requests_then_refuses_new_ones(classifier):
+    async def scenario() -> None:
+        gated = GatedClassifier(classifier)
+        batcher = MicroBatcher(gated, max_batch_texts=1, max_wait_s=0.0)
+        batcher.start()
+        accepted = [asyncio.create_task(batcher.predict([text])) for text in ("a", "b", "c")]
+        await asyncio.sleep(0.01)
+        closing = asyncio.create_task(batcher.close())
+        await asyncio.sleep(0.01)
+        gated.gate.set()
+        await closing
+        assert [len(await task) for task in accepted] == [1, 1, 1]
+        with pytest.raises(InferenceClosedError):
+            await batcher.predict(["late"])
+
+    asyncio.run(scenario())
+
+
+def test_a_caller_that_gave_up_while_queued_costs_no_inference(classifier):
+    async def scenario() -> list[list[str]]:
+        gated = GatedClassifier(classifier)
+        batcher = MicroBatcher(gated, max_batch_texts=32, max_wait_s=0.0)
+        batcher.start()
+        first = asyncio.create_task(batcher.predict(["first"]))
+        await asyncio.to_thread(gated.running.wait, 10)
+        gone = asyncio.create_task(batcher.predict(["gone"]))
+        kept = asyncio.create_task(batcher.predict(["kept"]))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        gated.gate.set()
+        await asyncio.gather(first, kept)
+        await batcher.close()
+        return gated.calls
+
+    assert asyncio.run(scenario()) == [["first"], ["kept"]]

@@ -1,0 +1,44 @@
+"""The served tokenizer (`tokenizers` from tokenizer.json) encodes exactly as transformers' AutoTokenizer, which
+the model was trained with."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spam_service.tokenization import TextTokenizer
+
+TEXTS = [
+    "Ok lar... Joking wif u oni...",
+    "WINNER!! £900 prize reward! Call 09061701461 NOW",
+    "",
+    "😀 émoji and ÀCCENTS, 中文",
+    "free " * 300,  # truncated
+    "  spaces\tand\nnewlines  ",
+]
+
+
+@pytest.mark.parametrize("model", ["tiny_bert_dir", "tiny_distilbert_dir", "trained_model_dir"])
+def test_encodings_match_autotokenizer(model, request):
+    from transformers import AutoTokenizer
+
+    directory: Path = request.getfixturevalue(model)
+    ours = TextTokenizer.load(directory, max_tokens=32).encode(TEXTS)
+    reference = AutoTokenizer.from_pretrained(directory, local_files_only=True)(
+        TEXTS, truncation=True, max_length=32, padding=True, return_tensors="np"
+    )
+    for name in ("input_ids", "attention_mask"):
+        np.testing.assert_array_equal(ours.arrays[name], reference[name])
+    if "token_type_ids" in reference:
+        np.testing.assert_array_equal(ours.arrays["token_type_ids"], reference["token_type_ids"])
+    assert ours.tokens == reference["attention_mask"].sum(axis=1).tolist()
+    assert ours.truncated == [False, False, False, False, True, False]
+
+
+def test_each_batch_pads_to_its_own_longest_text(tiny_bert_dir):
+    tokenizer = TextTokenizer.load(tiny_bert_dir, max_tokens=64)
+    short = tokenizer.encode(["ok", "free prize"])
+    longer = tokenizer.encode(["ok", "free prize call now txt stop"])
+    assert short.arrays["input_ids"].shape == (2, 4)  # [CLS] free prize [SEP]
+    assert longer.arrays["input_ids"].shape == (2, 8)
+    assert short.tokens == [3, 4]
