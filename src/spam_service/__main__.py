@@ -9,18 +9,10 @@ import sys
 
 from pydantic import ValidationError
 
+from spam_service.app_logging import configure_logging
 from spam_service.errors import StartupError
 
 _logger = logging.getLogger("spam_service")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stdout,
-    )
-    logging.getLogger("hdfs").setLevel(max(logging.WARNING, logging.getLogger().level))  # it logs every call at INFO
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ from spam_service import __version__
 from spam_service.api.errors import install_error_handlers
 from spam_service.api.middleware import RequestContextMiddleware
 from spam_service.api.routes import router
+from spam_service.app_logging import flush_logs
 from spam_service.classifier import SpamClassifier
 from spam_service.hdfs_files import HdfsFiles
 from spam_service.inference import MicroBatcher
@@ -113,6 +114,7 @@ def create_app(
             if vault_session is not None:
                 vault_session.stop()
             _logger.info("stopped; request log flushed")
+            flush_logs()
 
     app = FastAPI(
         title="Spam classifier",
