@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spam_service.classifier import SpamClassifier, weights_digest
+from spam_service.classifier import SpamClassifier, plan_forward_passes, weights_digest
 from spam_service.errors import ModelLoadError
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok"]
@@ -79,3 +79,18 @@ def test_a_model_with_other_labels_is_refused(tiny_bert_dir, tmp_path):
 def test_max_tokens_beyond_the_models_positions_is_refused(tiny_bert_dir):
     with pytest.raises(ModelLoadError, match=r"MAX_TOKENS=128 exceeds the model's 64 positions"):
         SpamClassifier.load(tiny_bert_dir, max_tokens=128)
+
+
+@pytest.mark.parametrize("max_batch", [1, 3, 32])
+def test_forward_passes_group_similar_lengths_and_cover_every_text_once(max_batch):
+    lengths = [12, 80, 14, 13, 90, 11, 85, 40, 12, 13]
+    groups = plan_forward_passes(lengths, max_batch)
+    assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+    assert all(1 <= len(group) <= max_batch for group in groups)
+    padded = sum(len(group) * max(lengths[i] for i in group) for group in groups)
+    assert padded < len(lengths) * max(lengths) or max_batch == 1
+
+
+def test_long_and_short_texts_are_not_padded_together():
+    groups = plan_forward_passes([10] * 8 + [200] * 8, 32)
+    assert sorted(map(sorted, groups)) == [list(range(8)), list(range(8, 16))]

@@ -23,22 +23,23 @@ def test_encodings_match_autotokenizer(model, request):
     from transformers import AutoTokenizer
 
     directory: Path = request.getfixturevalue(model)
-    ours = TextTokenizer.load(directory, max_tokens=32).encode(TEXTS)
+    tokenizer = TextTokenizer.load(directory, max_tokens=32)
+    encoded = tokenizer.encode(TEXTS)
+    arrays = tokenizer.pad(encoded)
     reference = AutoTokenizer.from_pretrained(directory, local_files_only=True)(
         TEXTS, truncation=True, max_length=32, padding=True, return_tensors="np"
     )
     for name in ("input_ids", "attention_mask"):
-        np.testing.assert_array_equal(ours.arrays[name], reference[name])
+        np.testing.assert_array_equal(arrays[name], reference[name])
     if "token_type_ids" in reference:
-        np.testing.assert_array_equal(ours.arrays["token_type_ids"], reference["token_type_ids"])
-    assert ours.tokens == reference["attention_mask"].sum(axis=1).tolist()
-    assert ours.truncated == [False, False, False, False, True, False]
+        np.testing.assert_array_equal(arrays["token_type_ids"], reference["token_type_ids"])
+    assert [len(t.ids) for t in encoded] == reference["attention_mask"].sum(axis=1).tolist()
+    assert [t.truncated for t in encoded] == [False, False, False, False, True, False]
 
 
 def test_each_batch_pads_to_its_own_longest_text(tiny_bert_dir):
     tokenizer = TextTokenizer.load(tiny_bert_dir, max_tokens=64)
-    short = tokenizer.encode(["ok", "free prize"])
-    longer = tokenizer.encode(["ok", "free prize call now txt stop"])
-    assert short.arrays["input_ids"].shape == (2, 4)  # [CLS] free prize [SEP]
-    assert longer.arrays["input_ids"].shape == (2, 8)
-    assert short.tokens == [3, 4]
+    short, longer = tokenizer.encode(["free prize", "free prize call now txt stop"])
+    assert tokenizer.pad([short])["input_ids"].shape == (1, 4)  # [CLS] free prize [SEP]
+    assert tokenizer.pad([short, longer])["input_ids"].shape == (2, 8)
+    assert tokenizer.pad([short, longer])["attention_mask"].sum(axis=1).tolist() == [4, 8]

@@ -6,6 +6,9 @@ import stat
 import pytest
 
 from spam_service.classifier import SpamClassifier, weights_digest
+from spam_service.engines import BACKENDS
+from spam_service.pipeline.dataset import read_jsonl
+from spam_service.pipeline.evaluate import F1_TOLERANCE, choose_default_backend
 from tests.conftest import REPO_ROOT
 
 OBVIOUS_SPAM = [
@@ -52,5 +55,31 @@ def test_export_is_self_describing_and_readable_by_any_user(trained_model_dir, c
     assert serving["data"]["licence"] == "CC BY 4.0"
     assert json.loads((trained_model_dir / "tokenizer_config.json").read_text())["model_max_length"] == 256
     assert (trained_model_dir / "README.md").read_text().startswith(f"# {serving['name']}")
-    for path in trained_model_dir.iterdir():
+    for path in trained_model_dir.rglob("*"):
         assert path.stat().st_mode & stat.S_IROTH, path
+
+
+def test_default_backend_is_the_fastest_within_tolerance_of_fp32(trained_model_dir, classifier):
+    report = json.loads((REPO_ROOT / "reports" / "backends.json").read_text())
+    serving = json.loads((trained_model_dir / "serving.json").read_text())
+    results = report["backends"]
+    assert set(results) == set(BACKENDS)
+    assert serving["default_backend"] == report["default_backend"] == choose_default_backend(results)
+    assert classifier.backend == serving["default_backend"]  # INFERENCE_BACKEND=auto serves it
+    chosen, fp32 = results[report["default_backend"]], results["torch"]
+    assert chosen["served"]["spam_f1"] >= fp32["served"]["spam_f1"] - F1_TOLERANCE
+    assert chosen["transformer"]["spam_f1"] >= fp32["transformer"]["spam_f1"] - F1_TOLERANCE
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_backends_agree_with_torch_on_the_test_split(trained_model_dir, backend):
+    texts = [e.text for e in read_jsonl(REPO_ROOT / "data" / "prepared" / "test.jsonl")]
+    reference = SpamClassifier.load(trained_model_dir, backend="torch").predict(texts)
+    ours = SpamClassifier.load(trained_model_dir, backend=backend).predict(texts)
+    pairs = list(zip(ours, reference, strict=True))
+    agreement = sum(a.label == b.label for a, b in pairs) / len(texts)
+    largest_gap = max(abs(a.transformer_probability - b.transformer_probability) for a, b in pairs)
+    if backend == "onnx":  # the same computation
+        assert agreement == 1.0 and largest_gap < 1e-4
+    else:  # quantised: a few borderline messages may flip
+        assert agreement >= 0.995, agreement

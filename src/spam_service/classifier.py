@@ -132,21 +132,13 @@ class SpamClassifier:
 
     def spam_probabilities(self, texts: Sequence[str]) -> tuple[list[float], list[bool], list[int]]:
         """Spam probability, truncation flag and token count per text, in input order."""
-        normalized = [normalize_text(t) for t in texts]
-        # Sort by length so each batch pads to a similar size; results are put back in input order.
-        order = sorted(range(len(normalized)), key=lambda i: len(normalized[i]))
+        encoded = self.tokenizer.encode([normalize_text(t) for t in texts])
         probabilities = [0.0] * len(texts)
-        truncated = [False] * len(texts)
-        tokens = [0] * len(texts)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            encoded = self.tokenizer.encode([normalized[i] for i in batch])
-            spam = softmax(self.engine.logits(encoded.arrays))[:, self._spam_index].tolist()
-            for row, i in enumerate(batch):
-                probabilities[i] = spam[row]
-                truncated[i] = encoded.truncated[row]
-                tokens[i] = encoded.tokens[row]
-        return probabilities, truncated, tokens
+        for group in plan_forward_passes([len(t.ids) for t in encoded], self.batch_size):
+            logits = self.engine.logits(self.tokenizer.pad([encoded[i] for i in group]))
+            for i, p in zip(group, softmax(logits)[:, self._spam_index].tolist(), strict=True):
+                probabilities[i] = p
+        return probabilities, [t.truncated for t in encoded], [len(t.ids) for t in encoded]
 
     def baseline_probabilities(self, texts: Sequence[str]) -> list[float] | None:
         if self.baseline is None:
@@ -172,6 +164,36 @@ class SpamClassifier:
                 )
             )
         return predictions
+
+
+# What one forward pass costs beyond its tokens, in tokens: ONNX Runtime int8 here processes ~13k padded tokens/s
+# in batches but only ~7k one short text at a time. It decides when a shorter group is worth another pass; on
+# random batches of 32 test messages, 24 to 64 all gave ~500 texts/s, against ~320 for one sorted pass.
+PASS_OVERHEAD_TOKENS = 32
+
+
+def plan_forward_passes(lengths: Sequence[int], max_batch: int) -> list[list[int]]:
+    """Group texts (indices into `lengths`, token counts) into forward passes of at most `max_batch`, each padded to
+    its own longest text, minimising padded tokens plus PASS_OVERHEAD_TOKENS per pass.
+
+    Texts of similar length go together: a batch of random SMS padded to its longest costs about twice the sorted
+    grouping. Optimal for that cost over the length-sorted order, by dynamic programming (n x max_batch steps).
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    sorted_lengths = [lengths[i] for i in order]
+    best = [0.0] + [float("inf")] * len(order)  # best[j]: cost of the first j sorted texts
+    start_of_last = [0] * (len(order) + 1)
+    for end in range(1, len(order) + 1):
+        longest = sorted_lengths[end - 1]
+        for start in range(max(0, end - max_batch), end):
+            cost = best[start] + PASS_OVERHEAD_TOKENS + (end - start) * longest
+            if cost < best[end]:
+                best[end], start_of_last[end] = cost, start
+    groups, end = [], len(order)
+    while end > 0:
+        groups.append(order[start_of_last[end] : end])
+        end = start_of_last[end]
+    return groups[::-1]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The model's tokenizer as served: the `tokenizers` (Rust) tokenizer from the exported `tokenizer.json`, with
-truncation at MAX_TOKENS and padding to each batch's longest text.
+truncation at MAX_TOKENS. Texts are encoded unpadded, so that the classifier can group them by length first;
+`pad` then pads one group to its own longest text.
 
 Not transformers' AutoTokenizer: importing it imports torch (about 1.3 s and 200 MB), which the ONNX engines
 otherwise never need. `tokenizer.json` holds the whole pipeline transformers applies (normalizer, pre-tokenizer,
@@ -21,10 +22,10 @@ TOKENIZER_FILE = "tokenizer.json"
 
 
 @dataclass(frozen=True, slots=True)
-class EncodedBatch:
-    arrays: dict[str, np.ndarray]  # input_ids, attention_mask, token_type_ids: batch x longest, int64
-    tokens: list[int]  # tokens per text, special tokens included, padding excluded
-    truncated: list[bool]
+class Tokens:
+    ids: list[int]  # special tokens included
+    type_ids: list[int]
+    truncated: bool
 
 
 class TextTokenizer:
@@ -36,7 +37,8 @@ class TextTokenizer:
         if pad_id is None:
             raise ModelLoadError(f"the tokenizer has no padding token {pad_token!r} in its vocabulary")
         self._tokenizer.enable_truncation(max_length=max_tokens)
-        self._tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)  # to the longest text of each batch
+        self._tokenizer.no_padding()
+        self.pad_id = pad_id
 
     @classmethod
     def load(cls, model_dir: Path, *, max_tokens: int) -> TextTokenizer:
@@ -50,15 +52,21 @@ class TextTokenizer:
             pad_token = pad_token["content"]
         return cls(path.read_text(encoding="utf-8"), pad_token=pad_token, max_tokens=max_tokens)
 
-    def encode(self, texts: Sequence[str]) -> EncodedBatch:
-        encodings = self._tokenizer.encode_batch(list(texts))
-        arrays = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        return EncodedBatch(
-            arrays=arrays,
-            tokens=arrays["attention_mask"].sum(axis=1).tolist(),
-            truncated=[bool(e.overflowing) for e in encodings],
-        )
+    def encode(self, texts: Sequence[str]) -> list[Tokens]:
+        return [
+            Tokens(ids=e.ids, type_ids=e.type_ids, truncated=bool(e.overflowing))
+            for e in self._tokenizer.encode_batch(list(texts))
+        ]
+
+    def pad(self, batch: Sequence[Tokens]) -> dict[str, np.ndarray]:
+        """input_ids, attention_mask and token_type_ids (int64, texts x longest text), padded on the right."""
+        longest = max(len(t.ids) for t in batch)
+        input_ids = np.full((len(batch), longest), self.pad_id, dtype=np.int64)
+        attention_mask = np.zeros((len(batch), longest), dtype=np.int64)
+        token_type_ids = np.zeros((len(batch), longest), dtype=np.int64)
+        for row, tokens in enumerate(batch):
+            n = len(tokens.ids)
+            input_ids[row, :n] = tokens.ids
+            attention_mask[row, :n] = 1
+            token_type_ids[row, :n] = tokens.type_ids
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
