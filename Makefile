@@ -54,8 +54,8 @@ model: install
 	fi
 
 lint: install-dev
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

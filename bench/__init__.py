@@ -1,0 +1,1 @@
+"""Serving benchmarks: `python -m bench.serving` (see that module)."""
