@@ -1,8 +1,9 @@
 """The in-process ceiling: the serving engine called directly, no HTTP, no request log.
 
 The classifier is loaded exactly as the service loads it (`load_classifier(Settings(...))`, so INFERENCE_BACKEND,
-INFERENCE_THREADS and the like from the environment apply) and `predict` is timed on consecutive batches of
-`--batch` test messages. Texts/s here is what the service could reach if serving cost nothing.
+INFERENCE_WORKERS, INFERENCE_THREADS and the like from the environment apply) and run as the service runs it: one
+thread per inference worker, each calling `predict` on consecutive batches of `--batch` test messages. Texts/s
+here is what the service could reach if serving cost nothing.
 
     python -m bench.ceiling --model-dir weights/spam-minilm --duration 10 --warmup 3
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,17 +43,28 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     def run_for(seconds: float) -> tuple[int, float]:
-        calls, begin = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - begin) < seconds:
-            classifier.predict(batches[calls % len(batches)])
-            calls += 1
-        return calls, elapsed
+        """Every worker predicts batch after batch for `seconds`; the batches done and the time taken."""
+        done = [0] * settings.inference_workers
+        begin = time.perf_counter()
+
+        def worker(index: int) -> None:
+            while time.perf_counter() - begin < seconds:
+                classifier.predict(batches[(index + done[index] * len(done)) % len(batches)])
+                done[index] += 1
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(done))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(done), time.perf_counter() - begin
 
     run_for(args.warmup)
     calls, elapsed = run_for(args.duration)
     json.dump(
         {
             "backend": classifier.backend,
+            "workers": settings.inference_workers,
             "threads": settings.inference_threads,
             "batch": args.batch,
             "batches": calls,

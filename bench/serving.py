@@ -371,8 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"- ceiling (in-process `predict`, batches of {ceiling['batch']}): {ceiling['texts_per_s']:.1f} texts/s "
         f"(before the servers {ceiling_before['texts_per_s']:.1f}, after {ceiling_after['texts_per_s']:.1f}; "
-        f"the higher is used), backend {ceiling['backend']}, {ceiling['threads']} threads",
-        f"- service engine: backend {inference.get('backend', '?')}, {inference.get('threads', '?')} threads, "
+        f"the higher is used), backend {ceiling['backend']}, "
+        f"{ceiling['workers']} workers x {ceiling['threads']} threads",
+        f"- service engine: backend {inference.get('backend', '?')}, {inference.get('workers', '?')} workers x "
+        f"{inference.get('threads', '?')} threads, "
         f"mean batch {fmt(mean_batch)} texts, largest {inference.get('largest_batch', '?')}",
         f"- time to ready: service {fmt(service.ready_s, 2)} s, naive {f'{naive.ready_s:.2f} s' if naive else '-'}",
         f"- peak RSS (VmHWM): service {fmt(service.peak_rss_mb)} MB, "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from spam_service.classifier import Prediction, SpamClassifier
-from spam_service.inference import InferenceClosedError, MicroBatcher
+from spam_service.inference import InferenceClosedError, MicroBatcher, _Pending, split_evenly
 
 
 class GatedClassifier:
@@ -140,3 +140,54 @@ def test_a_caller_that_gave_up_while_queued_costs_no_inference(classifier):
         return gated.calls
 
     assert asyncio.run(scenario()) == [["first"], ["kept"]]
+
+
+class BarrierClassifier:
+    """The real classifier behind a barrier: a call returns only once `parties` calls are inside at the same time."""
+
+    def __init__(self, classifier: SpamClassifier, parties: int) -> None:
+        self.classifier = classifier
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.calls: list[list[str]] = []
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        self.calls.append(list(texts))
+        self.barrier.wait()  # BrokenBarrierError after 10 s if the passes ran one after the other
+        return self.classifier.predict(texts)
+
+
+def test_idle_workers_share_a_batch_and_run_their_parts_at_once(classifier):
+    requests = [["free prize"], ["hello mum", "see you"], ["ok"]]
+
+    async def scenario() -> tuple[list[list[Prediction]], list[list[str]]]:
+        both = BarrierClassifier(classifier, parties=2)
+        batcher = MicroBatcher(both, max_batch_texts=4, max_wait_s=0.0, workers=2)
+        batcher.start()
+        results = await asyncio.gather(*(batcher.predict(texts) for texts in requests))
+        await batcher.close()
+        return results, both.calls
+
+    results, calls = asyncio.run(scenario())
+    # One batch of 4 texts, cut between requests into about 2 + 2 for the two idle workers, run at the same time.
+    assert sorted(calls) == [["free prize", "hello mum", "see you"], ["ok"]]
+    for texts, predictions in zip(requests, results, strict=True):
+        assert [p.tokens for p in predictions] == [p.tokens for p in classifier.predict(texts)]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "parts", "expected"),
+    [
+        ([1] * 8, 2, [[1] * 4, [1] * 4]),
+        ([16, 1, 1], 2, [[16], [1, 1]]),
+        ([1, 1, 16], 2, [[1, 1], [16]]),
+        ([1, 1], 2, [[1], [1]]),
+        ([3, 3, 3], 3, [[3], [3], [3]]),
+        ([5, 1, 1, 1], 3, [[5], [1], [1, 1]]),
+        ([2, 2, 2], 1, [[2, 2, 2]]),
+    ],
+)
+def test_split_evenly_keeps_order_and_balances_texts(sizes, parts, expected):
+    batch = [_Pending(["x"] * n, None) for n in sizes]  # type: ignore[arg-type]
+    groups = split_evenly(batch, parts)
+    assert [[len(p.texts) for p in group] for group in groups] == expected
+    assert [p for group in groups for p in group] == batch

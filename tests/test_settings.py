@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from spam_service.settings import DEFAULT_MODEL_DIR, Settings
+from spam_service.settings import DEFAULT_MODEL_DIR, Settings, available_cpus
 
 
 def test_defaults_serve_the_exported_model_on_port_8000(monkeypatch):
@@ -19,6 +19,15 @@ def test_environment_overrides_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("REQUEST_LOG_DIR", str(tmp_path))
     settings = Settings(_env_file=None)
     assert (settings.port, settings.max_texts_per_request, settings.request_log_dir) == (9001, 5, tmp_path)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 64])
+def test_engine_threads_default_to_the_cpus_divided_among_the_workers(monkeypatch, workers):
+    monkeypatch.delenv("INFERENCE_THREADS", raising=False)
+    monkeypatch.setenv("INFERENCE_WORKERS", str(workers))
+    assert Settings(_env_file=None).inference_threads == max(1, available_cpus() // workers)
+    monkeypatch.setenv("INFERENCE_THREADS", "3")
+    assert Settings(_env_file=None).inference_threads == 3
 
 
 def test_dotenv_file_is_read(tmp_path, monkeypatch):

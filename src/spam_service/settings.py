@@ -11,6 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL_DIR = Path("weights/spam-minilm")
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which `docker --cpuset-cpus` narrows; not a CPU quota)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     """Service settings. Environment variables use the upper-case field name (`MODEL_DIR`, `PORT`, ...)."""
 
@@ -36,8 +41,13 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         2.0, ge=0, le=1000, description="How long a lone request waits for others to share its forward pass."
     )
+    inference_workers: int = Field(
+        2, ge=1, le=64, description="Forward passes run at once, each on its own thread with its own batch."
+    )
     inference_threads: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=1, description="Intra-op threads of the inference engine."
+        default_factory=lambda data: max(1, available_cpus() // data.get("inference_workers", 1)),
+        ge=1,
+        description="Intra-op threads of each forward pass (default: the CPUs divided among the workers).",
     )
 
     max_texts_per_request: int = Field(64, ge=1, le=10_000, description="Most texts one /predict may carry.")

@@ -95,6 +95,26 @@ def test_every_answered_request_is_in_the_request_log_after_shutdown(server):
     assert record["latency_ms"] > 0
 
 
+def test_concurrent_requests_share_forward_passes_and_each_gets_its_own_answer(make_app, live_server_factory):
+    app, _ = make_app(batch_wait_ms=50, inference_workers=2)
+    live = live_server_factory(app)
+    bodies = [[SPAM, f"message {i}"] if i % 2 else [HAM] for i in range(30)]
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            return await asyncio.gather(*(client.post("/predict", json={"text": texts}) for texts in bodies))
+
+    responses = asyncio.run(fire())
+    for texts, response in zip(bodies, responses, strict=True):
+        assert response.status_code == 200, response.text
+        labels = [p["label"] for p in response.json()["predictions"]]
+        assert len(labels) == len(texts) and labels[0] == ("spam" if texts[0] == SPAM else "ham")
+    inference = httpx.get(f"{live.url}/status").json()["inference"]
+    assert (inference["requests"], inference["texts"]) == (30, 45)
+    assert inference["workers"] == 2 and inference["batches"] < 30  # coalesced
+    assert inference["largest_batch"] <= inference["max_batch_texts"]
+
+
 def test_health_ready_and_docs(server):
     assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
     ready = httpx.get(f"{server.url}/ready")

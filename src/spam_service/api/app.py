@@ -90,7 +90,10 @@ def create_app(
         if vault_session is not None:
             vault_session.start_renewal()
         inference = MicroBatcher(
-            loaded, max_batch_texts=settings.inference_batch_size, max_wait_s=settings.batch_wait_ms / 1000
+            loaded,
+            max_batch_texts=settings.inference_batch_size,
+            max_wait_s=settings.batch_wait_ms / 1000,
+            workers=settings.inference_workers,
         )
         inference.start()
         app.state.settings = settings

@@ -1,4 +1,7 @@
-"""Dependencies read what the lifespan put on `app.state`; routes declare them with these aliases."""
+"""Dependencies read what the lifespan put on `app.state`; routes declare them with these aliases.
+
+They are `async def` although they never await: FastAPI runs a plain `def` dependency on its thread pool, a thread
+hop per dependency per request that cost ~15% of the event loop's time under load."""
 
 from typing import Annotated
 
@@ -10,19 +13,19 @@ from spam_service.request_log import RequestLogSink
 from spam_service.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_classifier(request: Request) -> SpamClassifier:
+async def get_classifier(request: Request) -> SpamClassifier:
     return request.app.state.classifier
 
 
-def get_inference(request: Request) -> MicroBatcher:
+async def get_inference(request: Request) -> MicroBatcher:
     return request.app.state.inference
 
 
-def get_request_log(request: Request) -> RequestLogSink:
+async def get_request_log(request: Request) -> RequestLogSink:
     return request.app.state.request_log
 
 

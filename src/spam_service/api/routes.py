@@ -164,6 +164,7 @@ async def status(
         model=ModelInfo(name=classifier.name, version=classifier.version),
         inference=InferenceState(
             backend=classifier.backend,
+            workers=inference.workers,
             threads=settings.inference_threads,
             max_batch_texts=inference.max_batch_texts,
             max_wait_ms=inference.max_wait_s * 1000,

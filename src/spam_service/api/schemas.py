@@ -64,7 +64,8 @@ class VaultState(BaseModel):
 
 class InferenceState(BaseModel):
     backend: Literal["torch", "onnx", "onnx-int8"]
-    threads: int
+    workers: int = Field(description="Forward passes run at once.")
+    threads: int = Field(description="Intra-op threads of each forward pass.")
     max_batch_texts: int
     max_wait_ms: float
     batches: int = Field(description="Forward-pass batches run since start-up (each may serve several requests).")
