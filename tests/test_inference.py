@@ -4,6 +4,7 @@ the first batch so that others queue up behind it deterministically."""
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,6 +79,22 @@ def test_batches_never_exceed_the_limit_nor_split_a_request(classifier):
     assert all(len(batch) <= 3 for batch in batches if batch != big)  # only a request larger than the limit
     assert big in batches  # runs alone, whole
     assert [len(r) for r in results] == [len(texts) for texts in [*REQUESTS, big]]
+
+
+def test_on_batch_reports_each_answered_batch_with_its_size_and_model_time(classifier):
+    gated = GatedClassifier(classifier)
+    reported: list[tuple[int, float]] = []
+    batcher = MicroBatcher(
+        gated, max_batch_texts=32, max_wait_s=0.0, on_batch=lambda texts, seconds: reported.append((texts, seconds))
+    )
+    started = time.perf_counter()
+    asyncio.run(submit_behind_a_held_batch(batcher, gated, [["free prize"], ["boom"], ["ok", "see you"]]))
+    elapsed = time.perf_counter() - started
+
+    # The held first batch, then the failing batch of three requests is not reported: its requests re-run one by one.
+    assert [texts for texts, _ in reported] == [1, 1, 2]
+    assert all(0 < seconds < elapsed for _, seconds in reported)
+    assert reported[0][1] >= 0.01  # the first batch was held on its worker thread until the others had queued
 
 
 def test_a_lone_request_waits_for_company_until_the_batch_is_full(classifier):

@@ -45,6 +45,28 @@ def test_start_up_failure_exits_non_zero_with_one_line(env, expected, tmp_path):
         assert "make model" in lines[0]
 
 
+def wait_until_ready(process: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "not ready within 60 s"
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> str:
+    """SIGTERM, then what the process wrote to stdout (its application log)."""
+    process.send_signal(signal.SIGTERM)
+    stdout, _ = process.communicate(timeout=60)
+    # uvicorn re-raises SIGTERM once its graceful shutdown is done, so the status is 0 or "killed by SIGTERM".
+    assert process.returncode in (0, -signal.SIGTERM)
+    return stdout
+
+
 def test_served_process_answers_and_flushes_its_request_log_on_sigterm(trained_model_dir, tmp_path):
     port = free_port()
     logs = tmp_path / "logs"
@@ -53,25 +75,59 @@ def test_served_process_answers_and_flushes_its_request_log_on_sigterm(trained_m
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "not ready within 60 s"
-            time.sleep(0.1)
+        wait_until_ready(process, url)
         response = httpx.post(f"{url}/predict", json={"text": ["URGENT! Claim your free prize now, txt WIN"]})
         assert response.status_code == 200
         request_id = response.json()["request_id"]
     finally:
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=60)
-    # uvicorn re-raises SIGTERM once its graceful shutdown is done, so the status is 0 or "killed by SIGTERM".
-    assert process.returncode in (0, -signal.SIGTERM)
-    assert "stopped; request log flushed" in stdout
-    assert f"request_id={request_id}" in stdout  # application log names the request
+        stdout = stop(process)
+    lines = [json.loads(line) for line in stdout.splitlines()]  # the application log: JSON lines by default
+    assert any(line["message"] == "stopped; request log flushed" for line in lines)
+    [predict_line] = [line for line in lines if line["message"].startswith("predict ")]
+    assert predict_line["request_id"] == request_id  # application log names the request
     records = [json.loads(line) for path in logs.glob("*.jsonl") for line in path.open()]
     assert [r["request_id"] for r in records] == [request_id]
+
+
+SECRET_TEXT = "my bank pin is 4711, call me at 0161 496 0000"
+
+
+@pytest.mark.parametrize("log_texts", [False, True], ids=["default", "LOG_TEXTS=true"])
+def test_message_texts_reach_stdout_only_with_log_texts(trained_model_dir, tmp_path, log_texts):
+    port = free_port()
+    env = {"PORT": str(port), "HOST": "127.0.0.1", "MODEL_DIR": str(trained_model_dir)}
+    env |= {"REQUEST_LOG_DIR": str(tmp_path / "logs"), "LOG_FORMAT": "json"}
+    if log_texts:
+        env["LOG_TEXTS"] = "true"
+    process = run_service(env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(process, url)
+        answered = httpx.post(f"{url}/predict", json={"text": [SECRET_TEXT, "see you at 7?"]})
+        assert answered.status_code == 200
+        refused = httpx.post(f"{url}/predict", json={"text": [SECRET_TEXT, 42]})  # a 4xx is logged too (access log)
+        assert refused.status_code == 422
+    finally:
+        stdout = stop(process)
+
+    lines = [json.loads(line) for line in stdout.splitlines()]  # every line, uvicorn's included, is one JSON object
+    assert all({"time", "level", "logger", "message", "request_id"} <= line.keys() for line in lines)
+    assert all(line["time"].endswith("Z") for line in lines)
+    loggers = {line["logger"] for line in lines}
+    assert {"uvicorn.error", "uvicorn.access", "spam_service.api.routes"} <= loggers
+    assert any("Uvicorn running on" in line["message"] for line in lines)  # uvicorn's start-up line, as JSON
+    by_request = {}
+    for line in lines:
+        by_request.setdefault(line["request_id"], []).append(line)
+    answered_id, refused_id = answered.json()["request_id"], refused.json()["request_id"]
+    assert {line["logger"] for line in by_request[answered_id]} == {"spam_service.api.routes", "uvicorn.access"}
+    assert [line["logger"] for line in by_request[refused_id]] == ["uvicorn.access"]
+    assert all(line["request_id"] is None for line in lines if line["logger"] == "uvicorn.error")  # outside requests
+
+    [predict_line] = [line for line in by_request[answered_id] if line["logger"] == "spam_service.api.routes"]
+    if log_texts:
+        assert SECRET_TEXT in predict_line["message"]
+        assert stdout.count(SECRET_TEXT) == 1  # only the answered request's line; refused bodies are never logged
+    else:
+        assert SECRET_TEXT not in stdout and "4711" not in stdout
+        assert predict_line["message"].startswith("predict texts=2 ")

@@ -33,7 +33,7 @@ def main() -> int:
         )
         print(f"spam-service: invalid settings: {problems}", file=sys.stderr)
         return 1
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     import uvicorn
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -69,10 +70,20 @@ def split_evenly(batch: list[_Pending], parts: int) -> list[list[_Pending]]:
 
 
 class MicroBatcher:
+    """`on_batch(texts, seconds)`, when given, is called on the event loop after each batch the model answered:
+    its size and how long the model took on the worker thread (the app's metrics observe it)."""
+
     def __init__(
-        self, classifier: SpamClassifier, *, max_batch_texts: int, max_wait_s: float, workers: int = 1
+        self,
+        classifier: SpamClassifier,
+        *,
+        max_batch_texts: int,
+        max_wait_s: float,
+        workers: int = 1,
+        on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
         self.classifier = classifier
+        self.on_batch = on_batch
         self.max_batch_texts = max_batch_texts
         self.max_wait_s = max_wait_s
         self.workers = workers
@@ -146,6 +157,12 @@ class MicroBatcher:
             for _ in batch:
                 self._queue.task_done()
 
+    def _timed_predict(self, texts: list[str]) -> tuple[list[Prediction], float]:
+        """On the worker thread: the time measured excludes waiting for the thread and for the event loop."""
+        started = time.perf_counter()
+        predictions = self.classifier.predict(texts)
+        return predictions, time.perf_counter() - started
+
     async def _run(self, batch: list[_Pending]) -> None:
         live = [p for p in batch if not p.future.done()]  # a caller cancelled while queued needs no answer
         if not live:
@@ -153,7 +170,7 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         texts = [text for pending in live for text in pending.texts]
         try:
-            predictions = await loop.run_in_executor(self._executor, self.classifier.predict, texts)
+            predictions, seconds = await loop.run_in_executor(self._executor, self._timed_predict, texts)
         except Exception as exc:
             if len(live) == 1:
                 if not live[0].future.done():
@@ -165,6 +182,8 @@ class MicroBatcher:
                 await self._run([pending])
             return
         self.stats.record(len(live), len(texts))
+        if self.on_batch is not None:
+            self.on_batch(len(texts), seconds)
         start = 0
         for pending in live:
             end = start + len(pending.texts)

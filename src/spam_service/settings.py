@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     host: str = Field("0.0.0.0", description="Interface uvicorn binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port uvicorn listens on.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Application log level.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Application log lines: one JSON object each (for log shippers), or text (for people)."
+    )
+    log_texts: bool = Field(
+        False, description="Include the submitted texts in the /predict log line (off: no message text is logged)."
+    )
 
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="Exported model directory (Hugging Face format).")
     max_tokens: int = Field(256, ge=8, le=4096, description="Texts longer than this many tokens are truncated.")

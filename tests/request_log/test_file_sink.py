@@ -58,9 +58,11 @@ def test_a_failing_directory_keeps_lines_and_writes_them_once_it_recovers(tmp_pa
     wait_for(lambda: sink.status().last_error is not None)
     status = sink.status()
     assert not status.ready and status.lines_waiting == 3 and str(target) in status.last_error
+    assert status.errors >= 1  # each failed attempt is counted
     target.unlink()  # the disk recovers
     wait_for(lambda: sink.status().lines_written == 3)
     assert sink.status().ready and sink.status().last_error is None
+    assert sink.status().errors >= status.errors
     asyncio.run(sink.append({"n": 3}))
     sink.close()
     assert [r["n"] for r in lines_in(target)] == [0, 1, 2, 3]

@@ -80,9 +80,11 @@ def test_an_outage_loses_nothing_and_duplicates_nothing(webhdfs, tmp_path):
     wait_for(lambda: sink.status().connected is False)
     status = sink.status()
     assert status.lines_waiting == 200 and "cannot connect" in status.last_error
+    assert status.errors >= 1  # failed shipping attempts
     webhdfs.come_up()
     wait_for(lambda: sink.status().lines_written == 300)
     assert sink.status().connected and sink.status().last_error is None
+    assert sink.status().errors >= status.errors  # a count since start-up: recovery does not reset it
     sink.close()
     [records] = hdfs_records(webhdfs).values()
     assert [r["n"] for r in records] == list(range(300))
@@ -103,9 +105,11 @@ def test_server_errors_and_lease_conflicts_are_retried_until_every_line_lands_on
     sink.start()
     append_all(sink, [{"n": 0}])
     wait_for(lambda: sink.status().lines_written == 1)
+    assert sink.status().errors == 0
     webhdfs.set_faults(**faults)
     append_all(sink, [{"n": i} for i in range(1, 40)])
     wait_for(lambda: sink.status().lines_written == 40)
+    assert sink.status().errors >= 1  # each retried failure is counted
     sink.close()
     [records] = hdfs_records(webhdfs).values()
     assert [r["n"] for r in records] == list(range(40))

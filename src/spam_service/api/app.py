@@ -16,6 +16,7 @@ from spam_service.app_logging import flush_logs
 from spam_service.classifier import SpamClassifier
 from spam_service.hdfs_files import HdfsFiles
 from spam_service.inference import MicroBatcher
+from spam_service.metrics import ServiceMetrics
 from spam_service.request_log import FileRequestLogSink, HdfsRequestLogSink, RequestLogSink
 from spam_service.settings import Settings
 from spam_service.vault_secrets import HdfsLocation, VaultSession
@@ -79,6 +80,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. `uvicorn spam_service.api.app:create_app --factory` reads settings from the environment."""
     settings = settings or Settings()
+    metrics = ServiceMetrics()  # a registry per app: several apps in one process (tests) do not collide
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,8 +96,11 @@ def create_app(
             max_batch_texts=settings.inference_batch_size,
             max_wait_s=settings.batch_wait_ms / 1000,
             workers=settings.inference_workers,
+            on_batch=metrics.observe_batch,
         )
         inference.start()
+        metrics.set_model(name=loaded.name, version=loaded.version, backend=loaded.backend)
+        metrics.watch_request_log(sink.status)
         app.state.settings = settings
         app.state.classifier = loaded
         app.state.inference = inference
@@ -125,7 +130,13 @@ def create_app(
         description="Classifies short messages as spam or ham with a fine-tuned transformer.",
         lifespan=lifespan,
     )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(router)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        static_routes=[path for route in router.routes if "{" not in (path := getattr(route, "path", "{"))],
+    )
     return app

@@ -1,13 +1,15 @@
 """HTTP routes. Thin: validate, call the inference worker, log the request, shape the response."""
 
+import json
 import logging
 import time
 from dataclasses import asdict
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client.exposition import choose_encoder
 
-from spam_service.api.deps import ClassifierDep, InferenceDep, RequestLogDep, SettingsDep
+from spam_service.api.deps import ClassifierDep, InferenceDep, MetricsDep, RequestLogDep, SettingsDep
 from spam_service.api.schemas import (
     ErrorResponse,
     HealthResponse,
@@ -59,6 +61,7 @@ def check_limits(texts: list[str], settings: Settings) -> None:
 async def predict(
     body: PredictRequest,
     request: Request,
+    metrics: MetricsDep,
     settings: SettingsDep,
     classifier: ClassifierDep,
     inference: InferenceDep,
@@ -93,12 +96,15 @@ async def predict(
             "latency_ms": latency_ms,
         }
     )
+    labels = [p.label for p in predictions]
+    metrics.observe_predictions(labels)
+    # The request id comes with every log line; message texts only where LOG_TEXTS allows.
     _logger.info(
-        "predict request_id=%s texts=%d spam=%d latency_ms=%.1f",
-        request_id,
-        len(predictions),
-        sum(p.label == "spam" for p in predictions),
+        "predict texts=%d spam=%d latency_ms=%.1f%s",
+        len(labels),
+        labels.count("spam"),
         latency_ms,
+        f" messages={json.dumps(body.text, ensure_ascii=False)}" if settings.log_texts else "",
     )
     return PredictResponse(
         predictions=[
@@ -127,6 +133,19 @@ for method in ("GET", "POST"):
 async def health() -> HealthResponse:
     """Liveness: the process answers HTTP."""
     return HealthResponse(status="ok")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
+    tags=["operations"],
+)
+async def metrics(request: Request, service_metrics: MetricsDep) -> Response:
+    """Prometheus metrics: requests, latency, predictions, inference batches, request log, model (OpenMetrics when
+    the scraper asks for it)."""
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(service_metrics.registry), media_type=content_type)
 
 
 @router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["operations"])

@@ -51,6 +51,7 @@ class RequestLogState(BaseModel):
     target: str
     connected: bool | None = Field(None, description="HDFS: whether the last call to HDFS succeeded.")
     bytes_waiting: int = 0
+    errors: int = Field(0, description="Failed attempts to store lines or ship them to HDFS since start-up.")
 
 
 class VaultState(BaseModel):

@@ -20,6 +20,7 @@ class SinkStatus:
     target: str
     connected: bool | None = None  # remote sinks: whether the last call to the remote store succeeded
     bytes_waiting: int = 0
+    errors: int = 0  # failed attempts to store lines locally or ship them (each retry counts), since start-up
 
 
 class RequestLogSink(Protocol):

@@ -74,6 +74,7 @@ class FileRequestLogSink:
             lines_written=self._journal.lines_written,
             last_error=self._journal.last_error,
             target=str(self.directory),
+            errors=self._journal.errors,
         )
 
     def close(self, timeout: float = 10.0) -> None:

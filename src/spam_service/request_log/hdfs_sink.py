@@ -71,6 +71,7 @@ class HdfsRequestLogSink:
         self._thread: threading.Thread | None = None
         self._connected: bool | None = None
         self._last_error: str | None = None
+        self._errors = 0  # failed shipping attempts (the journal counts failed spool writes)
         self._retry_at = 0.0
         self._backoff = 0.0
         self._warned_full_at = 0.0
@@ -102,6 +103,7 @@ class HdfsRequestLogSink:
             target=f"{self.files.url}{self.log_dir}/date=*/{self.file_name}",
             connected=self._connected,
             bytes_waiting=waiting_bytes,
+            errors=self._journal.errors + self._errors,
         )
 
     def close(self, timeout: float = 10.0) -> None:
@@ -213,6 +215,7 @@ class HdfsRequestLogSink:
             target.broken = f"{path} holds {length} bytes; the spool starts at {target.start}: spool files are missing"
         if target.broken:
             _logger.error("request log: %s; leaving %s in the spool for an operator", target.broken, target.directory)
+            self._errors += 1
             self._last_error = target.broken
             return
         # A claimed file may be partly in HDFS already (shipped by the run that died): those lines are not waiting.
@@ -220,6 +223,7 @@ class HdfsRequestLogSink:
         self.spool.shipped(target, length, already)
 
     def _failed(self, error: HdfsError) -> None:
+        self._errors += 1
         self._connected = False
         self._backoff = min(self.max_backoff, max(0.5, self._backoff * 2))
         self._retry_at = time.monotonic() + self._backoff * random.uniform(0.8, 1.2)

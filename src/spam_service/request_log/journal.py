@@ -63,6 +63,7 @@ class Journal:
         self._pending: list[_Entry] = []
         self._written = 0
         self._last_error: str | None = None
+        self._errors = 0
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -92,6 +93,11 @@ class Journal:
     @property
     def lines_written(self) -> int:
         return self._written
+
+    @property
+    def errors(self) -> int:
+        """Failed store attempts since start-up (each retry counts)."""
+        return self._errors
 
     @property
     def last_error(self) -> str | None:
@@ -149,6 +155,7 @@ class Journal:
         try:
             self.store.write([(entry.key, entry.data) for entry in self._pending])
         except OSError as exc:
+            self._errors += 1
             message = f"cannot write to {self.store.describe()}: {exc.strerror or exc}"
             if message != self._last_error:
                 _logger.error("%s: %s; %d lines kept in memory and retried", self.name, message, len(self._pending))

@@ -1,0 +1,147 @@
+"""Prometheus metrics of one app, in a registry of its own (never the process-wide default one), so that several
+apps in one process (tests) do not collide.
+
+HTTP requests are observed by the request middleware, forward passes by the micro-batcher (through a callback),
+predictions in /predict; the request log's state is read from the sink at scrape time.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterator, Sequence
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from spam_service.labels import LABELS
+from spam_service.request_log import SinkStatus
+
+PREFIX = "spam_service"
+UNMATCHED_ROUTE = "unmatched"  # one label for every path no route matches: random URLs cannot add series
+OTHER_METHOD = "other"
+KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
+# Scrapes are counted but not timed: a scrape every few seconds would skew the latency percentiles.
+UNTIMED_ROUTES = frozenset({"/metrics"})
+
+# 5 ms (a lone short text) to 10 s (a full request queued behind a long batch).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
+# A forward pass: ~1 ms (one short text, int8) to seconds (a large batch on torch fp32).
+INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+COUNT_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class RequestLogCollector:
+    """The request log's state, read from the sink's `status()` when Prometheus scrapes (nothing to keep in step)."""
+
+    def __init__(self) -> None:
+        self.status: Callable[[], SinkStatus] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self.status is None:  # before the lifespan has built the sink
+            return
+        status = self.status()
+        gauge, counter = GaugeMetricFamily, CounterMetricFamily
+        families: list[tuple[type[Metric], str, str, float]] = [
+            (gauge, "lines_waiting", "Lines accepted, not yet at their destination.", status.lines_waiting),
+            (gauge, "bytes_waiting", "Bytes in the spool waiting for HDFS.", status.bytes_waiting),
+            (gauge, "ready", "1 while lines are stored durably before answers go out.", status.ready),
+            (counter, "lines_written", "Lines at their destination since start-up.", status.lines_written),
+            (counter, "errors", "Failed attempts to store or ship lines (each retry counts).", status.errors),
+        ]
+        if status.connected is not None:
+            families.append((gauge, "connected", "1 while the last call to HDFS succeeded.", status.connected))
+        for kind, name, documentation, value in families:
+            metric = kind(f"{PREFIX}_request_log_{name}", documentation, labels=["kind"])
+            metric.add_metric([status.kind], float(value))
+            yield metric
+
+
+class ServiceMetrics:
+    """The metric definitions and the cheap calls the request path makes on them."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.requests = Counter(
+            f"{PREFIX}_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.request_duration = Histogram(
+            f"{PREFIX}_http_request_duration_seconds",
+            "Time from receiving a request to the end of its answer (scrapes of /metrics excluded).",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.texts_per_request = Histogram(
+            f"{PREFIX}_predict_texts_per_request",
+            "Texts in each answered /predict request.",
+            buckets=COUNT_BUCKETS,
+            registry=registry,
+        )
+        self.predictions = Counter(
+            f"{PREFIX}_predictions", "Texts classified, by predicted label.", ["label"], registry=registry
+        )
+        self.inference_batch_texts = Histogram(
+            f"{PREFIX}_inference_batch_texts",
+            "Texts in each coalesced inference batch (one or more requests).",
+            buckets=COUNT_BUCKETS,
+            registry=registry,
+        )
+        self.inference_duration = Histogram(
+            f"{PREFIX}_inference_batch_duration_seconds",
+            "Time the model took for one coalesced batch, on its worker thread.",
+            buckets=INFERENCE_BUCKETS,
+            registry=registry,
+        )
+        self.model = Info(f"{PREFIX}_model", "The model served: name, version, inference backend.", registry=registry)
+        self.request_log = RequestLogCollector()
+        registry.register(self.request_log)
+        ProcessCollector(registry=registry)  # CPU, resident memory, open files of this process
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        # Label children resolved once per label set, not on every request.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram | None]] = {}
+        # Both labels exported from the start (at 0), so rate() and the spam share work from the first scrape.
+        self._label_children = {label: self.predictions.labels(label=label) for label in LABELS}
+
+    def set_model(self, *, name: str, version: str, backend: str) -> None:
+        self.model.info({"name": name, "version": version, "backend": backend})
+
+    def watch_request_log(self, status: Callable[[], SinkStatus]) -> None:
+        self.request_log.status = status
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        if method not in KNOWN_METHODS:
+            method = OTHER_METHOD
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            timer = None if route in UNTIMED_ROUTES else self.request_duration.labels(route=route, method=method)
+            children = (self.requests.labels(route=route, method=method, status=str(status)), timer)
+            self._request_children[key] = children
+        counter, timer = children
+        counter.inc()
+        if timer is not None:
+            timer.observe(seconds)
+
+    def observe_predictions(self, labels: Sequence[str]) -> None:
+        """One answered /predict request: the label of each of its texts."""
+        self.texts_per_request.observe(len(labels))
+        for label, count in collections.Counter(labels).items():
+            self._label_children[label].inc(count)
+
+    def observe_batch(self, texts: int, seconds: float) -> None:
+        """MicroBatcher callback: one forward batch of `texts` texts took `seconds`."""
+        self.inference_batch_texts.observe(texts)
+        self.inference_duration.observe(seconds)
