@@ -1,6 +1,7 @@
 """The deployment files pass the real validators, offline: the Compose v2 parser, the compose-spec and GitHub
 workflow schemas, hadolint, actionlint and kubernetes-validate (all from requirements-dev.txt; missing = failure)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,13 +23,26 @@ def tool(name: str) -> str:
     return found
 
 
-def check(*command: str) -> None:
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+def check(*command: str, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
 
 
+# What a user puts in the git-ignored .env (README, Observability); compose refuses to start without it.
+COMPOSE_ENV = {"GRAFANA_ADMIN_PASSWORD": "only-for-this-check"}
+
+
 def test_compose_file_parses_with_the_real_compose_v2():
-    check(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q")
+    check(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q", env={**os.environ, **COMPOSE_ENV})
+
+
+def test_compose_refuses_to_start_grafana_without_an_admin_password(tmp_path):
+    # An empty project directory: a developer's own .env in the repository must not supply the password here.
+    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_ENV}
+    compose_file = str(REPO_ROOT / "docker-compose.yml")
+    command = [tool("docker-compose"), "-f", compose_file, "--project-directory", str(tmp_path), "config", "-q"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in result.stderr
 
 
 def test_compose_file_matches_the_compose_spec_schema():
