@@ -7,7 +7,6 @@ predictions in /predict; the request log's state is read from the sink at scrape
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import (
@@ -21,7 +20,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from spam_service.labels import LABELS
+from spam_service.labels import HAM, LABELS, SPAM
 from spam_service.request_log import SinkStatus
 
 PREFIX = "spam_service"
@@ -138,8 +137,11 @@ class ServiceMetrics:
     def observe_predictions(self, labels: Sequence[str]) -> None:
         """One answered /predict request: the label of each of its texts."""
         self.texts_per_request.observe(len(labels))
-        for label, count in collections.Counter(labels).items():
-            self._label_children[label].inc(count)
+        spam = labels.count(SPAM)  # the two labels (labels.py): cheaper than counting each
+        if spam:
+            self._label_children[SPAM].inc(spam)
+        if len(labels) > spam:
+            self._label_children[HAM].inc(len(labels) - spam)
 
     def observe_batch(self, texts: int, seconds: float) -> None:
         """MicroBatcher callback: one forward batch of `texts` texts took `seconds`."""

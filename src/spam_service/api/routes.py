@@ -141,7 +141,7 @@ async def health() -> HealthResponse:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
     tags=["operations"],
 )
-async def metrics(request: Request, service_metrics: MetricsDep) -> Response:
+async def prometheus_metrics(request: Request, service_metrics: MetricsDep) -> Response:
     """Prometheus metrics: requests, latency, predictions, inference batches, request log, model (OpenMetrics when
     the scraper asks for it)."""
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
