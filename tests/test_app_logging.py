@@ -123,6 +123,7 @@ def test_an_unexpected_error_is_logged_as_json_with_its_traceback_and_request_id
     with TestClient(app_that_logs(), raise_server_exceptions=False) as client:
         response = client.get("/fail")
     assert response.status_code == 500 and "kaput" not in response.text  # the client learns nothing internal
+    assert response.headers["x-request-id"] == response.json()["request_id"]
     [line] = [line for line in logged(captured) if line.get("exception")]
     assert line["level"] == "ERROR" and line["request_id"] == response.json()["request_id"]
     assert "Traceback" in line["exception"] and "RuntimeError: kaput" in line["exception"]

@@ -120,7 +120,11 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> J
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     _logger.exception("request %s failed unexpectedly", request_id_of(request))
-    return error_response(request, 500, "internal error; the service log has the details")
+    response = error_response(request, 500, "internal error; the service log has the details")
+    # Starlette sends this answer from its outermost middleware, past the one that adds the header to the others.
+    if (request_id := request_id_of(request)) is not None:
+        response.headers["x-request-id"] = request_id
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
