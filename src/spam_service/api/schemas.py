@@ -106,7 +106,7 @@ class FeedbackRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [{"request_id": "6f1c0b8e2d7a4d0f9b3c1a2e5d4f6a7b", "index": 0, "label": "ham"}]
-        },  # noqa: E501
+        },
     )
 
     request_id: StrictStr = Field(description="The request_id of a /predict response (also its X-Request-ID).")
