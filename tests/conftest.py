@@ -141,6 +141,17 @@ def postgres() -> Iterator:
     server.remove()
 
 
+@pytest.fixture(scope="module")
+def stoppable_postgres() -> Iterator:
+    """A PostgreSQL server of one test module's own, for tests that stop it (each must leave it running)."""
+    from tests.servers.postgres import start_postgres
+
+    server = start_postgres(free_port())
+    yield server
+    server.stop()
+    server.remove()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database per test: an SQLite file, or a new database on the session's PostgreSQL."""

@@ -19,7 +19,6 @@ from spam_service.errors import InvalidInputError, NotFoundError, UnavailableErr
 from spam_service.prediction_store import PredictionStore
 from spam_service.prediction_store.schema import feedback, metadata, predictions
 from spam_service.prediction_store.store import head_revision, utc_now
-from tests.conftest import free_port
 
 MODEL = {"model_name": "spam-minilm", "model_version": "v1"}
 
@@ -201,17 +200,6 @@ class Outage:
                 self._lock = None
             else:
                 self.server.start()
-
-
-@pytest.fixture(scope="module")
-def stoppable_postgres() -> Iterator:
-    """A PostgreSQL server of this module's own: its tests stop it (each leaves it running)."""
-    from tests.servers.postgres import start_postgres
-
-    server = start_postgres(free_port())
-    yield server
-    server.stop()
-    server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -464,7 +464,7 @@ class PredictionStore:
                 "the prediction store's database is unreachable right now; retry later (GET /status shows the error)"
             ) from exc
 
-    def record_feedback(self, request_id: str, index: int, label: str, *, timeout: float = 10.0) -> FeedbackResult:
+    def record_feedback(self, request_id: str, index: int, label: str, *, timeout: float = 3.0) -> FeedbackResult:
         """Store the true label of prediction `index` of `request_id`; the latest label wins.
 
         Raises NotFoundError (unknown request), InvalidInputError (index out of range), UnavailableError.
@@ -517,7 +517,10 @@ class PredictionStore:
         )
 
     def statistics(self, since: datetime | None = None, until: datetime | None = None) -> list[ModelCounts]:
-        """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL."""
+        """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL.
+
+        Rows still queued are written first, so the figures include every prediction answered so far."""
+        self.flush(timeout=5.0)
         p, f = predictions, feedback
 
         def count_if(condition: Any) -> Any:
