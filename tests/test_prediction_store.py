@@ -4,7 +4,10 @@ feedback on rows not yet written, statistics in SQL, and an unreachable database
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -263,3 +266,26 @@ def test_the_url_is_checked_before_any_io_and_its_password_never_shown():
     store = PredictionStore("postgresql+psycopg://user:hunter2@db.invalid:5432/predictions")
     assert store.target == "postgresql+psycopg://user:***@db.invalid:5432/predictions"
     assert "hunter2" not in repr(store.status())
+
+
+def run_migrations_cli(action: str, url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "spam_service.prediction_store", action],
+        env={**os.environ, "PREDICTION_STORE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_migrations_command_prints_the_ddl_and_upgrades_a_database(store_url):
+    sql = run_migrations_cli("sql", store_url)
+    assert sql.returncode == 0, sql.stderr
+    assert "CREATE TABLE predictions" in sql.stdout and "CREATE TABLE feedback" in sql.stdout
+    assert "schema at none" in run_migrations_cli("current", store_url).stdout  # `sql` applied nothing
+    upgraded = run_migrations_cli("upgrade", store_url)
+    assert upgraded.returncode == 0 and f"schema at {head_revision()}" in upgraded.stdout, upgraded.stderr
+    current = run_migrations_cli("current", store_url).stdout
+    assert f"schema at {head_revision()}; newest is {head_revision()}" in current
+    password = sa.make_url(store_url).password
+    assert not password or password not in sql.stdout + sql.stderr + upgraded.stdout + upgraded.stderr + current

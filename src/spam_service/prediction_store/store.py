@@ -227,7 +227,7 @@ class PredictionStore:
     def start(self) -> None:
         """Connect and migrate to the newest schema. An unreachable database does not stop start-up: the writer
         keeps trying (rows wait in memory meanwhile). Any other migration failure raises `StartupError`."""
-        self._engine = self._create_engine()
+        self._engine = self.create_engine()
         try:
             self._migrate()
         except (OperationalError, InterfaceError) as exc:
@@ -264,7 +264,8 @@ class PredictionStore:
             self._engine.dispose()
             self._engine = None
 
-    def _create_engine(self) -> Engine:
+    def create_engine(self) -> Engine:
+        """An engine for this store's database, configured as the store uses it (no connection yet)."""
         if self.kind == "sqlite":
             database = self.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
