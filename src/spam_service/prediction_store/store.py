@@ -51,8 +51,9 @@ def parse_store_url(url: str | URL) -> URL:
         raise ValueError(f"not an SQLAlchemy database URL; use e.g. {URL_EXAMPLES}") from None
     if parsed.get_backend_name() not in SUPPORTED:
         raise ValueError(f"database {parsed.get_backend_name()!r} is not supported; use e.g. {URL_EXAMPLES}")
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
-        raise ValueError(f"use the psycopg (3) driver: postgresql+psycopg://..., not {parsed.drivername}")
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        # The driver the service ships (psycopg 3); a bare postgresql:// would mean psycopg2, which it does not.
+        raise ValueError(f"use the psycopg driver: postgresql+psycopg://..., not {parsed.drivername}://...")
     return parsed
 
 
