@@ -70,7 +70,7 @@ def test_the_prediction_store_defaults_to_an_sqlite_file_under_data_without_text
 
 
 @pytest.mark.parametrize(
-    "url", ["mysql://app:hunter2@db/predictions", "not a url hunter2", "postgresql://app:hunter2@db/x"]
+    "url", ["mysql://app:hunter2@db/predictions", "not a url hunter2", "postgresql+asyncpg://app:hunter2@db/x"]
 )
 def test_an_unusable_prediction_store_url_is_refused_without_echoing_it(monkeypatch, url):
     monkeypatch.setenv("PREDICTION_STORE_URL", url)

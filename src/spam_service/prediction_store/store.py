@@ -52,7 +52,7 @@ def parse_store_url(url: str | URL) -> URL:
     if parsed.get_backend_name() not in SUPPORTED:
         raise ValueError(f"database {parsed.get_backend_name()!r} is not supported; use e.g. {URL_EXAMPLES}")
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
-        # The driver the service ships (psycopg 3); a bare postgresql:// would mean psycopg2, which it does not.
+        # The driver the service ships (psycopg 3): what a bare postgresql:// means with SQLAlchemy 2.1, not 2.0.
         raise ValueError(f"use the psycopg driver: postgresql+psycopg://..., not {parsed.drivername}://...")
     return parsed
 
