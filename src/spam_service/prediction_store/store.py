@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,7 @@ class PredictionStore:
         self._stopping = False
         self._stop_deadline = 0.0
         self._schema_ready = False
+        self._migrate_lock = threading.Lock()
         self._written = 0
         self._dropped = 0
         self._last_error: str | None = None
@@ -289,6 +291,12 @@ class PredictionStore:
         )
 
     def _migrate(self) -> None:
+        assert self._engine is not None
+        with self._migrate_lock:  # the writer and a feedback request may both find the schema not ready yet
+            if not self._schema_ready:
+                self._upgrade()
+
+    def _upgrade(self) -> None:
         assert self._engine is not None
         with self._engine.begin() as connection:
             if self.kind == "postgresql":
@@ -378,7 +386,7 @@ class PredictionStore:
                     self._cond.wait(self.flush_interval)
                 self._flush_requested = False
                 stopping = self._stopping
-                batch = [self._pending[i] for i in range(min(len(self._pending), self.batch_rows))]
+                batch = list(islice(self._pending, self.batch_rows))
             if not batch:
                 if stopping:
                     return
@@ -522,7 +530,7 @@ class PredictionStore:
         """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL.
 
         Rows still queued are written first, so the figures include every prediction answered so far."""
-        self.flush(timeout=5.0)
+        self.flush(timeout=3.0)
         p, f = predictions, feedback
 
         def count_if(condition: Any) -> Any:
