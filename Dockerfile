@@ -72,17 +72,19 @@ COPY --from=runtime-deps /opt/venv /opt/venv
 COPY --from=wheel /wheels /wheels
 RUN pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
-# Model files are 0644 (the export stage fixes save_pretrained's 0600); logs and spool writable by the service only.
+# Model files are 0644 (the export stage fixes save_pretrained's 0600); logs, spool and data (the default SQLite
+# prediction store, data/predictions.sqlite3) writable by the service only.
 COPY --from=model /weights /app/weights
-RUN mkdir -p /app/logs /app/spool && chown app:app /app/logs /app/spool
+RUN mkdir -p /app/logs /app/spool /app/data && chown app:app /app/logs /app/spool /app/data
 ENV HF_HUB_OFFLINE=1 \
     HOST=0.0.0.0 \
     PORT=8000 \
     MODEL_DIR=/app/weights/spam-minilm \
     REQUEST_LOG_DIR=/app/logs \
     SPOOL_DIR=/app/spool
-# The spool holds request-log lines on their way to HDFS: keep it on a volume so a restart ships them.
-VOLUME ["/app/spool"]
+# The spool holds request-log lines on their way to HDFS: keep it on a volume so a restart ships them; likewise
+# the SQLite prediction store (unless PREDICTION_STORE_URL names PostgreSQL).
+VOLUME ["/app/spool", "/app/data"]
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \

@@ -219,6 +219,7 @@ def run_service(args: argparse.Namespace, env: dict[str, str], points: list[Poin
             "HDFS_LOG_DIR": HDFS_LOG_DIR,
             "SPOOL_DIR": str(workdir / "spool"),
             "REQUEST_LOG_DIR": str(workdir / "request-log"),
+            "PREDICTION_STORE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}",
             "LOG_LEVEL": "warning",
         }
         log_path = workdir / "service.log"

@@ -4,6 +4,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,3 +114,48 @@ def webhdfs() -> Iterator:
 
     with WebHdfsServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prediction_store_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps and processes the tests start without naming a prediction store write to a temporary SQLite file,
+    not to data/predictions.sqlite3 in the working directory."""
+    name = "PREDICTION_STORE_URL"
+    before = os.environ.get(name)
+    os.environ[name] = f"sqlite:///{tmp_path_factory.mktemp('prediction-store') / 'predictions.sqlite3'}"
+    yield
+    if before is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = before
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator:
+    """A real PostgreSQL server for the session (Debian's binaries; fails loudly when they are missing)."""
+    from tests.servers.postgres import start_postgres
+
+    server = start_postgres(free_port())
+    yield server
+    server.stop()
+    server.remove()
+
+
+@pytest.fixture(scope="module")
+def stoppable_postgres() -> Iterator:
+    """A PostgreSQL server of one test module's own, for tests that stop it (each must leave it running)."""
+    from tests.servers.postgres import start_postgres
+
+    server = start_postgres(free_port())
+    yield server
+    server.stop()
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database per test: an SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'predictions.sqlite3'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"test_{uuid.uuid4().hex[:12]}")

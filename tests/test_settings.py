@@ -59,3 +59,27 @@ def test_readme_documents_every_setting():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     undocumented = [name.upper() for name in Settings.model_fields if f"| `{name.upper()}` |" not in readme]
     assert not undocumented, f"add these settings to the README's configuration table: {undocumented}"
+
+
+def test_the_prediction_store_defaults_to_an_sqlite_file_under_data_without_texts(monkeypatch):
+    for name in ("PREDICTION_STORE_URL", "STORE_TEXTS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.prediction_store_url.get_secret_value() == "sqlite:///data/predictions.sqlite3"
+    assert settings.store_texts is False
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://app:hunter2@db/predictions", "not a url hunter2", "postgresql+asyncpg://app:hunter2@db/x"]
+)
+def test_an_unusable_prediction_store_url_is_refused_without_echoing_it(monkeypatch, url):
+    monkeypatch.setenv("PREDICTION_STORE_URL", url)
+    with pytest.raises(ValidationError, match="prediction_store_url") as refused:
+        Settings(_env_file=None)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_the_prediction_store_url_is_a_secret(monkeypatch):
+    monkeypatch.setenv("PREDICTION_STORE_URL", "postgresql+psycopg://app:hunter2@db:5432/predictions")
+    settings = Settings(_env_file=None)
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())

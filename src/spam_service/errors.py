@@ -22,3 +22,16 @@ class InvalidInputError(SpamServiceError):
     """The request is well-formed JSON but breaks a rule the message names."""
 
     status_code = 422
+
+
+class NotFoundError(SpamServiceError):
+    """The request names something the service does not have (an unknown request_id)."""
+
+    status_code = 404
+
+
+class UnavailableError(SpamServiceError):
+    """A dependency (the prediction store's database) cannot serve the request now; retrying later may work.
+    Its message is shown to the client: write it without internals."""
+
+    status_code = 503

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_DIR = Path("weights/spam-minilm")
+DEFAULT_PREDICTION_STORE_URL = "sqlite:///data/predictions.sqlite3"  # relative to the working directory
 
 
 def available_cpus() -> int:
@@ -19,7 +20,10 @@ def available_cpus() -> int:
 class Settings(BaseSettings):
     """Service settings. Environment variables use the upper-case field name (`MODEL_DIR`, `PORT`, ...)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Errors never echo the value: a URL or token refused by a validator may hold a secret.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field("0.0.0.0", description="Interface uvicorn binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port uvicorn listens on.")
@@ -91,6 +95,28 @@ class Settings(BaseSettings):
     hdfs_flush_bytes: int = Field(1 << 20, ge=1, description="Append sooner once this many bytes wait.")
     spool_dir: Path = Field(Path("spool"), description="Local spool of lines on their way to HDFS.")
     spool_warn_bytes: int = Field(1 << 30, ge=1, description="Warn when the spool holds more than this.")
+
+    # Prediction store: every prediction and its feedback, for /feedback and /statistics.
+    prediction_store_url: SecretStr = Field(
+        SecretStr(DEFAULT_PREDICTION_STORE_URL),
+        description="SQLAlchemy URL of the prediction store (SQLite file or postgresql+psycopg://...); may hold a "
+        "password, so it is a secret and only its masked form is logged.",
+    )
+    store_texts: bool = Field(False, description="Store each predicted text in the prediction store too.")
+    prediction_store_flush_interval: float = Field(
+        0.2, gt=0, le=60, description="Seconds between batched writes of predictions to the store."
+    )
+    prediction_store_max_pending: int = Field(
+        100_000, ge=1, description="Most prediction rows kept in memory while the store's database is unreachable."
+    )
+
+    @field_validator("prediction_store_url")
+    @classmethod
+    def _store_url_is_usable(cls, value: SecretStr) -> SecretStr:
+        from spam_service.prediction_store.store import parse_store_url
+
+        parse_store_url(value.get_secret_value())  # ValueError names no part of the URL: it may hold a password
+        return value
 
     @field_validator("model_dir", "request_log_dir", "spool_dir")
     @classmethod

@@ -17,6 +17,7 @@ from spam_service.classifier import SpamClassifier
 from spam_service.hdfs_files import HdfsFiles
 from spam_service.inference import MicroBatcher
 from spam_service.metrics import ServiceMetrics
+from spam_service.prediction_store import PredictionStore
 from spam_service.request_log import FileRequestLogSink, HdfsRequestLogSink, RequestLogSink
 from spam_service.settings import Settings
 from spam_service.vault_secrets import HdfsLocation, VaultSession
@@ -71,12 +72,23 @@ def build_request_log(settings: Settings) -> tuple[RequestLogSink, VaultSession 
     return sink, vault
 
 
+def build_prediction_store(settings: Settings) -> PredictionStore:
+    """The store PREDICTION_STORE_URL names; no I/O until `start` (the lifespan calls it)."""
+    return PredictionStore(
+        settings.prediction_store_url.get_secret_value(),
+        store_texts=settings.store_texts,
+        flush_interval=settings.prediction_store_flush_interval,
+        max_pending=settings.prediction_store_max_pending,
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     classifier: SpamClassifier | None = None,
     request_log: RequestLogSink | None = None,
     vault: VaultSession | None = None,
+    prediction_store: PredictionStore | None = None,
 ) -> FastAPI:
     """Build the app. `uvicorn spam_service.api.app:create_app --factory` reads settings from the environment."""
     settings = settings or Settings()
@@ -88,6 +100,8 @@ def create_app(
         sink, vault_session = (
             (request_log, vault) if request_log else await asyncio.to_thread(build_request_log, settings)
         )
+        store = prediction_store or build_prediction_store(settings)
+        await asyncio.to_thread(store.start)  # migrates the schema; an unreachable database is retried later
         sink.start()
         if vault_session is not None:
             vault_session.start_renewal()
@@ -106,18 +120,21 @@ def create_app(
         app.state.inference = inference
         app.state.request_log = sink
         app.state.vault = vault_session
+        app.state.prediction_store = store
         app.state.started = time.time()
         _logger.info(
-            "ready: model %s version %s on %s, request log %s",
+            "ready: model %s version %s on %s, request log %s, prediction store %s",
             loaded.name,
             loaded.version,
             loaded.backend,
             sink.status().target,
+            store.target,  # password masked
         )
         try:
             yield
         finally:
             await inference.close()
+            await asyncio.to_thread(store.close)  # after inference: every answered prediction is queued
             await asyncio.to_thread(sink.close)
             if vault_session is not None:
                 vault_session.stop()

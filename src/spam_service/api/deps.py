@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from spam_service.classifier import SpamClassifier
 from spam_service.inference import MicroBatcher
 from spam_service.metrics import ServiceMetrics
+from spam_service.prediction_store import PredictionStore
 from spam_service.request_log import RequestLogSink
 from spam_service.settings import Settings
 
@@ -34,8 +35,13 @@ async def get_metrics(request: Request) -> ServiceMetrics:
     return request.app.state.metrics
 
 
+async def get_prediction_store(request: Request) -> PredictionStore:
+    return request.app.state.prediction_store
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClassifierDep = Annotated[SpamClassifier, Depends(get_classifier)]
 InferenceDep = Annotated[MicroBatcher, Depends(get_inference)]
 RequestLogDep = Annotated[RequestLogSink, Depends(get_request_log)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+PredictionStoreDep = Annotated[PredictionStore, Depends(get_prediction_store)]

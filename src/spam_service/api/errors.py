@@ -4,6 +4,7 @@ Pydantic's validation errors are rewritten into sentences that name the offendin
 to send instead; anything unexpected becomes a 500 whose body leaks nothing (the traceback goes to the log).
 """
 
+import json
 import logging
 from collections.abc import Sequence
 from email.message import Message
@@ -14,11 +15,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from spam_service.errors import SpamServiceError
+from spam_service.errors import SpamServiceError, UnavailableError
 
 _logger = logging.getLogger(__name__)
 
 EXAMPLE_BODY = '{"text": ["first message", "second message"]}'
+# Per route: an example body and the keys it takes, for messages about a body that does not fit.
+BODIES = {
+    "/feedback": ('{"request_id": "<request_id of a /predict response>", "index": 0, "label": "spam"}',
+                  "'request_id', 'index' and 'label'"),
+}  # fmt: skip
 
 
 def request_id_of(request: Request) -> str | None:
@@ -51,26 +57,32 @@ def _field(loc: Sequence[Any]) -> str:
     return name or "body"
 
 
-def describe(error: dict[str, Any]) -> tuple[int, str]:
+def describe(error: dict[str, Any], path: str = "/predict") -> tuple[int, str]:
     """One pydantic/FastAPI error -> (HTTP status, sentence saying what to fix)."""
     kind, loc, value = error.get("type", ""), tuple(error.get("loc", ())), error.get("input")
+    example, keys = BODIES.get(path, (EXAMPLE_BODY, "'text'"))
     field = _field(loc)
     if kind == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", "syntax error")
         position = f" at character {loc[1]}" if len(loc) > 1 else ""
-        return 400, f"request body is not valid JSON ({reason}{position}); send {EXAMPLE_BODY}"
+        return 400, f"request body is not valid JSON ({reason}{position}); send {example}"
     if kind == "missing" and field == "body":
-        return 422, f"request body is empty; send a JSON object such as {EXAMPLE_BODY}"
+        return 422, f"request body is empty; send a JSON object such as {example}"
     if kind == "missing":
-        return 422, f"missing key {field!r}; send {EXAMPLE_BODY}"
+        return 422, f"missing key {field!r}; send {example}"
     if kind == "extra_forbidden":
-        return 422, f"unknown key {field!r}; the body takes only 'text', e.g. {EXAMPLE_BODY}"
+        return 422, f"unknown key {field!r}; the body takes only {keys}, e.g. {example}"
     if kind in {"model_attributes_type", "dict_type", "model_type"}:
-        return 422, f"request body must be a JSON object such as {EXAMPLE_BODY}, not {_json_type(value)}"
+        return 422, f"request body must be a JSON object such as {example}, not {_json_type(value)}"
     if kind == "list_type":
-        return 422, f"{field!r} must be an array of strings, not {_json_type(value)}; e.g. {EXAMPLE_BODY}"
+        return 422, f"{field!r} must be an array of strings, not {_json_type(value)}; e.g. {example}"
     if kind == "string_type":
         return 422, f"{field} must be a string, not {_json_type(value)}"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return 422, f"{field} must be an integer, not {_json_type(value)}"
+    if kind == "literal_error":
+        expected = (error.get("ctx") or {}).get("expected", "one of the allowed values")
+        return 422, f"{field} must be {expected}, not {json.dumps(value)}"
     return 422, f"{field}: {error.get('msg', 'invalid value')}"
 
 
@@ -89,7 +101,7 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
         return error_response(
             request, 415, f"Content-Type is {content_type!r}; send the body as JSON with Content-Type: application/json"
         )
-    described = [describe(error) for error in exc.errors()]
+    described = [describe(error, request.url.path) for error in exc.errors()]
     status = max(status for status, _ in described)
     errors = [
         {"loc": [str(part) for part in error.get("loc", ())], "message": message}
@@ -102,7 +114,7 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 
 async def service_error_handler(request: Request, exc: SpamServiceError) -> JSONResponse:
-    if exc.status_code >= 500:
+    if exc.status_code >= 500 and not isinstance(exc, UnavailableError):
         _logger.error("request %s failed: %s", request_id_of(request), exc)
         return error_response(request, exc.status_code, "internal error; the service log has the details")
     return error_response(request, exc.status_code, str(exc))

@@ -1,29 +1,46 @@
 """HTTP routes. Thin: validate, call the inference worker, log the request, shape the response."""
 
+import asyncio
 import json
 import logging
+import re
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client.exposition import choose_encoder
 
-from spam_service.api.deps import ClassifierDep, InferenceDep, MetricsDep, RequestLogDep, SettingsDep
+from spam_service.api.deps import (
+    ClassifierDep,
+    InferenceDep,
+    MetricsDep,
+    PredictionStoreDep,
+    RequestLogDep,
+    SettingsDep,
+)
 from spam_service.api.schemas import (
     ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
     HealthResponse,
     InferenceState,
     ModelInfo,
+    ModelStatistics,
+    PredictionStoreState,
     PredictRequest,
     PredictResponse,
     ReadyResponse,
     RequestLogState,
+    StatisticsCounts,
+    StatisticsResponse,
     StatusResponse,
     TextPrediction,
     VaultState,
 )
 from spam_service.errors import InvalidInputError
+from spam_service.prediction_store import Counts
 from spam_service.request_log import utc_timestamp
 from spam_service.settings import Settings
 
@@ -66,6 +83,7 @@ async def predict(
     classifier: ClassifierDep,
     inference: InferenceDep,
     request_log: RequestLogDep,
+    prediction_store: PredictionStoreDep,
 ) -> PredictResponse:
     """Classify each text as spam or ham."""
     check_limits(body.text, settings)
@@ -73,6 +91,14 @@ async def predict(
     predictions = await inference.predict(body.text)
     latency_ms = round((time.perf_counter() - request.state.started) * 1000, 2)
     model = ModelInfo(name=classifier.name, version=classifier.version)
+    # Queued only (a background thread writes batches): queued before the answer, so feedback can follow at once.
+    prediction_store.add(
+        request_id,
+        model_name=model.name,
+        model_version=model.version,
+        predictions=[(p.label, p.spam_probability) for p in predictions],
+        texts=body.text,
+    )
     # Awaited: the line is stored durably before the answer goes out (one fsync shared by concurrent requests).
     await request_log.append(
         {
@@ -171,6 +197,7 @@ async def status(
     classifier: ClassifierDep,
     inference: InferenceDep,
     request_log: RequestLogDep,
+    prediction_store: PredictionStoreDep,
 ) -> StatusResponse:
     """Everything an operator checks first: model and engine (backend, batching), request log (HDFS connection,
     lines waiting, last error), Vault."""
@@ -191,4 +218,116 @@ async def status(
         ),
         request_log=RequestLogState(**asdict(sink)),
         vault=VaultState(**vault.status()) if vault is not None else None,
+        prediction_store=PredictionStoreState(**asdict(prediction_store.status())),
+    )
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackResponse,
+    responses={
+        **ERROR_RESPONSES,
+        404: {"model": ErrorResponse, "description": "No predictions are stored for that request_id."},
+        503: {"model": ErrorResponse, "description": "The prediction store's database is unreachable; retry."},
+    },
+    tags=["feedback"],
+)
+async def post_feedback(
+    body: FeedbackRequest, prediction_store: PredictionStoreDep, request_log: RequestLogDep
+) -> FeedbackResponse:
+    """Report the true label of one predicted text; the latest report for a text wins."""
+    result = await asyncio.to_thread(prediction_store.record_feedback, body.request_id, body.index, body.label)
+    if result.changed:  # a repeated report changes nothing, so it adds no line either
+        await request_log.append(
+            {
+                "event": "feedback",
+                "timestamp": utc_timestamp(),
+                "request_id": result.request_id,
+                "index": result.index,
+                "label": result.label,
+                "predicted_label": result.predicted_label,
+                "replaced_label": result.replaced,
+                "model": {"name": result.model_name, "version": result.model_version},
+            }
+        )
+    _logger.info(
+        "feedback request_id=%s index=%d label=%s predicted=%s replaced=%s",
+        result.request_id,
+        result.index,
+        result.label,
+        result.predicted_label,
+        result.replaced,
+    )
+    return FeedbackResponse(
+        request_id=result.request_id,
+        index=result.index,
+        label=result.label,  # type: ignore[arg-type]
+        predicted_label=result.predicted_label,  # type: ignore[arg-type]
+        correct=result.correct,
+        replaced=result.replaced is not None,
+    )
+
+
+def parse_time(name: str, value: str | None) -> datetime | None:
+    """ISO 8601 -> naive UTC (the store's convention); a value without an offset is taken as UTC."""
+    if value is None:
+        return None
+    # An unencoded "+01:00" arrives as " 01:00" (a query string's + is a space): read it as meant.
+    value = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{name}={value!r} is not an ISO 8601 date-time; send e.g. {name}=2026-11-23T00:00:00Z or {name}=2026-11-23"
+        ) from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="milliseconds") + "Z"
+
+
+def _counts(counts: Counts) -> dict:
+    return {
+        "predictions": counts.predictions,
+        "spam_predicted": counts.spam_predicted,
+        "spam_share": counts.spam_share,
+        "with_feedback": counts.with_feedback,
+        "correct": counts.correct,
+        "correctness_rate": counts.correctness_rate,
+        "spam_precision": counts.spam_precision,
+        "spam_recall": counts.spam_recall,
+    }
+
+
+@router.get(
+    "/statistics",
+    response_model=StatisticsResponse,
+    responses={422: ERROR_RESPONSES[422], 503: {"model": ErrorResponse, "description": "Database unreachable."}},
+    tags=["feedback"],
+)
+async def statistics(
+    prediction_store: PredictionStoreDep,
+    since: str | None = Query(None, description="ISO 8601; predictions made at or after it (no offset: UTC)."),
+    until: str | None = Query(None, description="ISO 8601; predictions made before it (no offset: UTC)."),
+) -> StatisticsResponse:
+    """Predictions, spam share and agreement with feedback, per model version and in total."""
+    start, end = parse_time("since", since), parse_time("until", until)
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"since ({_iso(start)}) is after until ({_iso(end)}); swap them")
+    by_model = await asyncio.to_thread(prediction_store.statistics, start, end)
+    total = sum((entry.counts for entry in by_model), Counts(0, 0, 0, 0, 0, 0, 0))
+    return StatisticsResponse(
+        since=_iso(start),
+        until=_iso(end),
+        total=StatisticsCounts(**_counts(total)),
+        by_model=[
+            ModelStatistics(
+                model=ModelInfo(name=entry.model_name, version=entry.model_version),
+                first_prediction=_iso(entry.first_prediction),  # type: ignore[arg-type]
+                last_prediction=_iso(entry.last_prediction),  # type: ignore[arg-type]
+                **_counts(entry.counts),
+            )
+            for entry in by_model
+        ],
     )

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
 class PredictRequest(BaseModel):
@@ -75,6 +75,16 @@ class InferenceState(BaseModel):
     largest_batch: int = Field(description="Most texts one coalesced batch held.")
 
 
+class PredictionStoreState(BaseModel):
+    kind: Literal["sqlite", "postgresql"]
+    target: str = Field(description="The database URL, password masked.")
+    schema_ready: bool = Field(description="Migrations applied (false while the database has been unreachable).")
+    rows_waiting: int = Field(description="Predictions accepted but not yet written (batched, or the DB is down).")
+    rows_written: int = Field(description="Predictions written since start-up.")
+    rows_dropped: int = Field(description="Predictions not stored because too many were waiting (the DB was down).")
+    last_error: str | None
+
+
 class StatusResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     version: str
@@ -83,9 +93,60 @@ class StatusResponse(BaseModel):
     inference: InferenceState
     request_log: RequestLogState
     vault: VaultState | None
+    prediction_store: PredictionStoreState
 
 
 class ReadyResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     model: ModelInfo | None
     request_log: RequestLogState | None
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"request_id": "6f1c0b8e2d7a4d0f9b3c1a2e5d4f6a7b", "index": 0, "label": "ham"}]
+        },
+    )
+
+    request_id: StrictStr = Field(description="The request_id of a /predict response (also its X-Request-ID).")
+    index: StrictInt = Field(description="Position of the text in that request's `text` array, from 0.")
+    label: Literal["spam", "ham"] = Field(description="The true label of that text.")
+
+
+class FeedbackResponse(BaseModel):
+    request_id: str
+    index: int
+    label: Literal["spam", "ham"] = Field(description="The true label, as given.")
+    predicted_label: Literal["spam", "ham"]
+    correct: bool = Field(description="Whether the prediction agreed with the feedback.")
+    replaced: bool = Field(description="True when this replaced earlier, different feedback on the same text.")
+
+
+class StatisticsCounts(BaseModel):
+    predictions: int
+    spam_predicted: int
+    spam_share: float | None = Field(description="spam_predicted / predictions.")
+    with_feedback: int = Field(description="Predictions that received feedback.")
+    correct: int = Field(description="Fed-back predictions that agreed with their feedback.")
+    correctness_rate: float | None = Field(description="correct / with_feedback; null without feedback.")
+    spam_precision: float | None = Field(
+        description="Among fed-back predictions: predicted spam that was spam / predicted spam; null when none."
+    )
+    spam_recall: float | None = Field(
+        description="Among fed-back predictions: spam predicted as spam / spam; null when no feedback said spam."
+    )
+
+
+class ModelStatistics(StatisticsCounts):
+    model: ModelInfo
+    first_prediction: str
+    last_prediction: str
+
+
+class StatisticsResponse(BaseModel):
+    since: str | None = Field(description="Start of the window (UTC, inclusive), as applied.")
+    until: str | None = Field(description="End of the window (UTC, exclusive), as applied.")
+    total: StatisticsCounts
+    by_model: list[ModelStatistics] = Field(description="One entry per model version, oldest first.")

@@ -1,0 +1,3 @@
+"""Spam/ham SMS classification service."""
+
+__version__ = "0.1.0"

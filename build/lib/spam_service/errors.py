@@ -1,0 +1,37 @@
+"""The project's exceptions. Each carries the HTTP status it maps to when it reaches a client."""
+
+
+class SpamServiceError(Exception):
+    """Base class: the message is written for the person who has to act on it."""
+
+    status_code: int = 500
+
+
+class StartupError(SpamServiceError):
+    """The service cannot start; the message says what to run or check."""
+
+
+class ModelLoadError(StartupError):
+    """The model directory is missing, incomplete or unreadable."""
+
+
+REPRODUCE_HINT = "run `make model` (or `dvc repro`) to produce it, or set MODEL_DIR to an exported model"
+
+
+class InvalidInputError(SpamServiceError):
+    """The request is well-formed JSON but breaks a rule the message names."""
+
+    status_code = 422
+
+
+class NotFoundError(SpamServiceError):
+    """The request names something the service does not have (an unknown request_id)."""
+
+    status_code = 404
+
+
+class UnavailableError(SpamServiceError):
+    """A dependency (the prediction store's database) cannot serve the request now; retrying later may work.
+    Its message is shown to the client: write it without internals."""
+
+    status_code = 503

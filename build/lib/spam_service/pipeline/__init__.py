@@ -1,0 +1,1 @@
+"""DVC pipeline stages: prepare -> baseline, train -> evaluate -> export. Each runs as `python -m`."""

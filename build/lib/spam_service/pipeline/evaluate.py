@@ -1,0 +1,216 @@
+"""Stage `evaluate`: the served model (transformer + baseline combined), and each of the two alone.
+
+Writes reports/metrics.json, reports/confusion_matrix.png, reports/classification_report.txt and
+reports/errors.jsonl (the test messages the served model gets wrong). In metrics.json the served model's test
+metrics are at top level, with 95% bootstrap intervals under `ci95`; `transformer` and `baseline` hold each
+model alone, in the same form.
+
+Each inference backend (torch fp32, ONNX Runtime fp32 and int8) classifies the test split; reports/backends.json
+holds each one's spam F1 (served and transformer alone) and speed, and the default the export stage records:
+the fastest backend whose test spam F1, served and alone, is within 0.005 of torch fp32's. The other reports
+describe that default backend, the one the service runs.
+
+Two more views say how the models treat text they have not seen, which matters more than the last 0.01 on the
+test split: `test_unseen`, the test messages with no copy in training, and `probe`, a small set of modern SMS
+(smishing, parcel and toll scams, one-time codes) written for this project in `data/probe/`.
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from spam_service.classifier import Prediction, SpamClassifier
+from spam_service.engines import BACKENDS
+from spam_service.labels import HAM, LABELS, SPAM
+from spam_service.pipeline.baseline import BASELINE_PATH
+from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
+from spam_service.pipeline.metrics import binary_metrics, metrics_with_intervals
+from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
+from spam_service.pipeline.params import load_params
+from spam_service.pipeline.prepare import PREPARED_DIR
+from spam_service.pipeline.train import CHECKPOINT_DIR
+
+_logger = logging.getLogger(__name__)
+
+REPORTS_DIR = Path("reports")
+PROBE_PATH = Path("data/probe/modern_sms.tsv")
+BACKENDS_REPORT = REPORTS_DIR / "backends.json"
+F1_TOLERANCE = 0.005  # how much test spam F1 a faster backend may give up against torch fp32
+SERVING_BATCH_SIZE = 32  # speed is measured at the service's default INFERENCE_BATCH_SIZE
+
+
+def verdicts(predictions: list[Prediction], threshold: float) -> dict[str, list[str]]:
+    """Labels of the served combination and of each model alone, at the same threshold."""
+
+    def label(probability: float | None) -> str:
+        return SPAM if probability is not None and probability >= threshold else HAM
+
+    return {
+        "model": [p.label for p in predictions],
+        "transformer": [label(p.transformer_probability) for p in predictions],
+        "baseline": [label(p.baseline_probability) for p in predictions],
+    }
+
+
+def compare_on(examples: list[Example], labels: dict[str, list[str]]) -> dict:
+    """Each model's metrics (no intervals) on a subset, with its size."""
+    truth = [e.label for e in examples]
+    return {
+        "n": len(truth),
+        "n_spam": truth.count(SPAM),
+        **{name: binary_metrics(truth, predicted) for name, predicted in labels.items()},
+    }
+
+
+@dataclass(frozen=True)
+class BackendRun:
+    classifier: SpamClassifier
+    predictions: list[Prediction]
+    summary: dict  # spam F1/precision/recall served and transformer alone, texts/s
+
+
+def run_backend(backend: str, texts: list[str], truth: list[str], max_tokens: int) -> BackendRun:
+    """Load one backend as the service would, classify `texts`, and measure it: spam F1 (served and transformer
+    alone) and texts/s over the whole list in batches of the serving size, after a warm-up."""
+    classifier = SpamClassifier.load(
+        CHECKPOINT_DIR,
+        backend=backend,
+        max_tokens=max_tokens,
+        batch_size=SERVING_BATCH_SIZE,
+        baseline_path=BASELINE_PATH,
+        onnx_dir=ONNX_OUT_DIR,
+    )
+    classifier.predict(texts[: 2 * SERVING_BATCH_SIZE])
+    started = time.perf_counter()
+    predictions = classifier.predict(texts)
+    seconds = time.perf_counter() - started
+    labels = verdicts(predictions, classifier.spam_threshold)
+    summary = {
+        view: {key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_precision", "spam_recall")}
+        for view, name in (("served", "model"), ("transformer", "transformer"))
+    }
+    return BackendRun(classifier, predictions, {**summary, "texts_per_s": round(len(texts) / seconds, 1)})
+
+
+def choose_default_backend(results: dict[str, dict]) -> str:
+    """The fastest backend within F1_TOLERANCE of torch fp32, both served and alone (so either COMBINE_BASELINE
+    setting keeps its accuracy)."""
+    reference = results["torch"]
+    eligible = [
+        backend
+        for backend, result in results.items()
+        if all(result[v]["spam_f1"] >= reference[v]["spam_f1"] - F1_TOLERANCE for v in ("served", "transformer"))
+    ]
+    return max(eligible, key=lambda backend: results[backend]["texts_per_s"])
+
+
+def plot_confusion_matrices(matrices: dict[str, list[list[int]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 3.8))
+    for axis, (title, matrix) in zip(axes, matrices.items(), strict=True):
+        axis.imshow(matrix, cmap="Blues")
+        for row in range(2):
+            for column in range(2):
+                value = matrix[row][column]
+                color = "white" if value > max(map(max, matrix)) / 2 else "black"
+                axis.text(column, row, str(value), ha="center", va="center", color=color, fontsize=13)
+        axis.set(xticks=[0, 1], yticks=[0, 1], xticklabels=LABELS, yticklabels=LABELS, title=title)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    params = load_params("evaluate")
+    max_tokens = load_params("export")["max_tokens"]
+    test = read_jsonl(PREPARED_DIR / "test.jsonl")
+    probe = read_collection(PROBE_PATH)
+    truth = [e.label for e in test]
+
+    runs = {backend: run_backend(backend, [e.text for e in test], truth, max_tokens) for backend in BACKENDS}
+    default = choose_default_backend({backend: run.summary for backend, run in runs.items()})
+    classifier, predictions = runs[default].classifier, runs[default].predictions
+    labels = verdicts(predictions, classifier.spam_threshold)
+    seen = {dedup_key(e.text) for e in read_jsonl(PREPARED_DIR / "train.jsonl")}
+    unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
+
+    bootstrap = {"samples": params["bootstrap_samples"], "seed": params["seed"]}
+    metrics = {
+        **metrics_with_intervals(truth, labels["model"], **bootstrap),
+        "backend": default,
+        "n_test": len(truth),
+        "n_test_spam": truth.count(SPAM),
+        "threshold": classifier.spam_threshold,
+        "transformer": metrics_with_intervals(truth, labels["transformer"], **bootstrap),
+        "baseline": metrics_with_intervals(truth, labels["baseline"], **bootstrap),
+        "test_unseen": compare_on(
+            [test[i] for i in unseen], {name: [v[i] for i in unseen] for name, v in labels.items()}
+        ),
+        "probe": compare_on(probe, verdicts(classifier.predict([e.text for e in probe]), classifier.spam_threshold)),
+    }
+    REPORTS_DIR.mkdir(exist_ok=True)
+    (REPORTS_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    backends = {
+        "default_backend": default,
+        "rule": f"fastest backend whose test spam F1 (served and transformer alone) is within {F1_TOLERANCE} "
+        "of torch fp32",
+        "batch_size": SERVING_BATCH_SIZE,
+        "backends": {backend: run.summary for backend, run in runs.items()},
+    }
+    BACKENDS_REPORT.write_text(json.dumps(backends, indent=2) + "\n", encoding="utf-8")
+
+    titles = {"model": "served (combined)", "transformer": "transformer alone", "baseline": "TF-IDF baseline alone"}
+    matrices = {titles[n]: confusion_matrix(truth, v, labels=list(LABELS)).tolist() for n, v in labels.items()}
+    plot_confusion_matrices(matrices, REPORTS_DIR / "confusion_matrix.png")
+    report = "\n".join(
+        f"== {titles[name]} ==\n{classification_report(truth, predicted, labels=list(LABELS), digits=4)}"
+        for name, predicted in labels.items()
+    )
+    (REPORTS_DIR / "classification_report.txt").write_text(report, encoding="utf-8")
+    with (REPORTS_DIR / "errors.jsonl").open("w", encoding="utf-8") as handle:
+        for example, prediction in zip(test, predictions, strict=True):
+            if prediction.label != example.label:
+                row = {
+                    "label": example.label,
+                    "spam_probability": round(prediction.spam_probability, 4),
+                    "transformer": round(prediction.transformer_probability, 4),
+                    "baseline": round(prediction.baseline_probability or 0.0, 4),
+                }
+                handle.write(json.dumps({**row, "text": example.text}, ensure_ascii=False) + "\n")
+    views = {
+        "test": {name: metrics if name == "model" else metrics[name] for name in labels},
+        "test_unseen": metrics["test_unseen"],
+        "probe": metrics["probe"],
+    }
+    for backend, run in runs.items():
+        result = run.summary
+        _logger.info(
+            "backend %-9s spam F1 served %.4f, transformer %.4f; %6.1f texts/s%s",
+            backend,
+            result["served"]["spam_f1"],
+            result["transformer"]["spam_f1"],
+            result["texts_per_s"],
+            "  <- default" if backend == default else "",
+        )
+    for view, data in views.items():
+        scores = [data[m][key] for m in ("model", "transformer", "baseline") for key in ("spam_f1", "spam_recall")]
+        _logger.info(
+            "%-11s spam F1 / recall: served %.4f / %.4f | transformer %.4f / %.4f | baseline %.4f / %.4f",
+            view,
+            *scores,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Stage `export`: the serving artifact in weights/<name>/.
+
+A Hugging Face directory (config, tokenizer, safetensors) that `AutoModelForSequenceClassification` and
+`AutoTokenizer` load as they are, the same network for ONNX Runtime (`onnx/model.onnx`, `onnx/model.int8.onnx`),
+the TF-IDF baseline the service combines with it (`baseline.joblib`), `serving.json` (name, version, token limit,
+default inference backend, metrics, data provenance) and a model card.
+"""
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from spam_service.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
+from spam_service.engines import ONNX_DIR, ONNX_FILES
+from spam_service.pipeline.baseline import BASELINE_PATH
+from spam_service.pipeline.evaluate import BACKENDS_REPORT, REPORTS_DIR
+from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
+from spam_service.pipeline.params import load_params
+from spam_service.pipeline.train import CHECKPOINT_DIR
+
+_logger = logging.getLogger(__name__)
+
+DATA_PROVENANCE = {
+    "name": "SMS Spam Collection v.1",
+    "source": "https://archive.ics.uci.edu/dataset/228/sms+spam+collection",
+    "licence": "CC BY 4.0",
+    "citation": (
+        "T. A. Almeida, J. M. Gomez Hidalgo, A. Yamakami. Contributions to the Study of SMS Spam Filtering: "
+        "New Collection and Results. DocEng'11, 2011."
+    ),
+}
+
+METRIC_ROWS = ("accuracy", "spam_precision", "spam_recall", "spam_f1", "mcc", "ham_blocked_rate")
+MODELS = ("model", "transformer", "baseline")
+
+
+def file_md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _with_interval(metrics: dict[str, Any], name: str) -> str:
+    interval = metrics["ci95"][name]
+    return f"{metrics[name]:.4f} ({interval['low']:.4f}-{interval['high']:.4f})"
+
+
+def backends_table(backends: dict[str, Any]) -> str:
+    return "\n".join(
+        f"| {name}{' (default)' if name == backends['default_backend'] else ''} | {r['served']['spam_f1']:.4f} "
+        f"| {r['transformer']['spam_f1']:.4f} | {r['texts_per_s']:.0f} |"
+        for name, r in backends["backends"].items()
+    )
+
+
+def model_card(
+    metadata: dict[str, Any], metrics: dict[str, Any], training: dict[str, Any], backends: dict[str, Any]
+) -> str:
+    rows = "\n".join(
+        f"| {name} | {_with_interval(metrics, name)} | {_with_interval(metrics['transformer'], name)} "
+        f"| {_with_interval(metrics['baseline'], name)} |"
+        for name in METRIC_ROWS
+    )
+    views = "\n".join(
+        f"| {title} ({metrics[view]['n']}, {metrics[view]['n_spam']} spam) | "
+        + " | ".join(f"{metrics[view][m]['spam_recall']:.3f} / {metrics[view][m]['spam_f1']:.3f}" for m in MODELS)
+        + " |"
+        for view, title in (("test_unseen", "test messages unseen in training"), ("probe", "modern SMS probe"))
+    )
+    data = metadata["data"]
+    return f"""# {metadata["name"]} ({metadata["version"]})
+
+Spam/ham classifier for SMS-like short messages: `{metadata["base_model"]}` fine-tuned as a two-class
+sequence classifier (labels `ham`, `spam`) by this repository's DVC pipeline (`dvc repro`), combined with a
+TF-IDF (word and character n-grams) logistic regression: spam probability = max of the two. The baseline can only
+add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
+
+## Use
+Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
+and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
+only from a directory you trust). `onnx/model.onnx` (fp32) and `onnx/model.int8.onnx` (dynamic int8) are the same
+network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
+output `logits`. Apply `spam_service.text.normalize_text` (HTML unescape, NFC) first and
+truncate at {metadata["max_tokens"]} tokens, as the service does.
+
+## Test-split metrics
+Held-out stratified 20% ({metrics["n_test"]} messages, {metrics["n_test_spam"]} spam); copies of a message never
+straddle train and validation. 95% bootstrap intervals in brackets; threshold {metrics["threshold"]}.
+
+| metric | served (combined) | transformer alone | baseline alone |
+| --- | --- | --- | --- |
+{rows}
+
+Spam recall / F1 on text the models have not seen:
+
+| set | served | transformer | baseline |
+| --- | --- | --- | --- |
+{views}
+
+Served by `{backends["default_backend"]}` unless `INFERENCE_BACKEND` says otherwise ({backends["rule"]}); the
+table above is that backend's. Each backend on the test split (speed: texts/s in batches of {backends["batch_size"]}
+on the machine that ran the pipeline, tokenization and baseline included):
+
+| backend | served spam F1 | transformer spam F1 | texts/s |
+| --- | --- | --- | --- |
+{backends_table(backends)}
+
+Best validation spam F1 {training["best"]["spam_f1"]:.4f} at epoch {training["best"]["epoch"]}
+({training["steps"]} steps, {training["seconds"]:.0f} s on CPU).
+
+## Limits
+Trained on English SMS from about 2012. Newer spam (links, delivery and crypto scams) differs; the baseline
+n-gram model degrades faster on it than this model, but monitor real traffic. Emoji and most non-Latin scripts
+map to unknown tokens.
+
+## Data
+{data["name"]}, {data["source"]}, licence {data["licence"]}; file md5 `{data["md5"]}`.
+Cite: {data["citation"]}
+"""
+
+
+def export(
+    checkpoint: Path,
+    baseline: Path,
+    onnx_dir: Path,
+    out_dir: Path,
+    *,
+    name: str,
+    base_model: str,
+    max_tokens: int,
+    raw_data: Path,
+) -> dict:
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    (out_dir / ONNX_DIR).mkdir(parents=True)
+    for path in checkpoint.iterdir():
+        if path.is_file():
+            shutil.copyfile(path, out_dir / path.name)
+    for filename in ONNX_FILES.values():
+        shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
+    shutil.copyfile(baseline, out_dir / BASELINE_FILE)
+    # Saved tokenizers keep the base's 512 limit; pin the limit the model was evaluated with.
+    config_path = out_dir / "tokenizer_config.json"
+    tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
+    tokenizer_config["model_max_length"] = max_tokens
+    config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n", encoding="utf-8")
+
+    metrics = json.loads((REPORTS_DIR / "metrics.json").read_text(encoding="utf-8"))
+    training = json.loads((checkpoint / "training.json").read_text(encoding="utf-8"))
+    backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
+    metadata = {
+        "name": name,
+        "version": weights_digest(out_dir),
+        "base_model": base_model,
+        "max_tokens": max_tokens,
+        "default_backend": backends["default_backend"],
+        "labels": ["ham", "spam"],
+        "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
+        "metrics": {key: metrics[key] for key in METRIC_ROWS},
+        "backends": backends["backends"],
+        "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
+    }
+    (out_dir / SERVING_METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "README.md").write_text(model_card(metadata, metrics, training, backends), encoding="utf-8")
+    # save_pretrained writes weights 0600; a container running as another user must read them.
+    for path in out_dir.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return metadata
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model = load_params("model")
+    metadata = export(
+        CHECKPOINT_DIR,
+        BASELINE_PATH,
+        ONNX_OUT_DIR,
+        Path("weights") / model["name"],
+        name=model["name"],
+        base_model=model["base"],
+        max_tokens=load_params("export")["max_tokens"],
+        raw_data=Path(load_params("prepare")["raw"]),
+    )
+    _logger.info("exported %s version %s to weights/%s/", metadata["name"], metadata["version"], model["name"])
+
+
+if __name__ == "__main__":
+    main()

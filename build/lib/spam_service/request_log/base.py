@@ -1,0 +1,52 @@
+"""The request-log sink interface: where every /predict request and its predictions go, one JSON line each."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SinkStatus:
+    kind: str
+    ready: bool  # lines are accepted durably (local file or spool); HDFS being away does not make this False
+    lines_waiting: int  # accepted but not yet at their final destination
+    lines_written: int  # at their final destination since start-up
+    last_error: str | None
+    target: str
+    connected: bool | None = None  # remote sinks: whether the last call to the remote store succeeded
+    bytes_waiting: int = 0
+
+
+class RequestLogSink(Protocol):
+    def start(self) -> None:
+        """Start background work; recover what an earlier run left behind."""
+
+    async def append(self, record: Mapping[str, Any]) -> None:
+        """Return once the record is stored durably (or, if local storage fails, kept in memory and retried).
+
+        Never raises and never blocks the event loop.
+        """
+
+    def status(self) -> SinkStatus: ...
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Store what is queued, deliver what the destination takes within `timeout` seconds, and stop."""
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    """One JSON line, UTF-8, newline-terminated; newlines inside texts are escaped by JSON."""
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+
+
+def utc_timestamp(epoch_seconds: float | None = None) -> str:
+    moment = datetime.fromtimestamp(epoch_seconds if epoch_seconds is not None else time.time(), UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_day(epoch_seconds: float | None = None) -> str:
+    return datetime.fromtimestamp(epoch_seconds if epoch_seconds is not None else time.time(), UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,132 @@
+"""All runtime configuration, read once from the environment (or a `.env` file)."""
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL_DIR = Path("weights/spam-minilm")
+DEFAULT_PREDICTION_STORE_URL = "sqlite:///data/predictions.sqlite3"  # relative to the working directory
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which `docker --cpuset-cpus` narrows; not a CPU quota)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Settings(BaseSettings):
+    """Service settings. Environment variables use the upper-case field name (`MODEL_DIR`, `PORT`, ...)."""
+
+    # Errors never echo the value: a URL or token refused by a validator may hold a secret.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
+
+    host: str = Field("0.0.0.0", description="Interface uvicorn binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port uvicorn listens on.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Application log level.")
+
+    model_dir: Path = Field(DEFAULT_MODEL_DIR, description="Exported model directory (Hugging Face format).")
+    max_tokens: int = Field(256, ge=8, le=4096, description="Texts longer than this many tokens are truncated.")
+    spam_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Spam probability at or above which -> spam.")
+    combine_baseline: bool = Field(
+        True, description="Combine with the exported TF-IDF baseline: spam probability = max of the two models."
+    )
+    inference_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="Engine: auto (the export's recorded default), torch, onnx (fp32) or onnx-int8 (ONNX Runtime).",
+    )
+    inference_batch_size: int = Field(
+        32, ge=1, le=1024, description="Most texts per forward pass; concurrent requests are coalesced up to it."
+    )
+    batch_wait_ms: float = Field(
+        2.0, ge=0, le=1000, description="How long a lone request waits for others to share its forward pass."
+    )
+    inference_workers: int = Field(
+        2, ge=1, le=64, description="Forward passes run at once, each on its own thread with its own batch."
+    )
+    inference_threads: int = Field(
+        default_factory=lambda data: max(1, available_cpus() // data.get("inference_workers", 1)),
+        ge=1,
+        description="Intra-op threads of each forward pass (default: the CPUs divided among the workers).",
+    )
+
+    max_texts_per_request: int = Field(64, ge=1, le=10_000, description="Most texts one /predict may carry.")
+    max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Most characters in one text.")
+
+    request_log_dir: Path = Field(Path("logs"), description="Directory of the local request log (JSON lines).")
+
+    # Vault: when VAULT_ADDR is set, the HDFS location comes from a KV v2 secret (keys host, port, user).
+    vault_addr: str | None = Field(None, description="Vault URL; set it to read the HDFS location from Vault.")
+    vault_role_id: SecretStr | None = Field(None, description="AppRole role_id.")
+    vault_secret_id: SecretStr | None = Field(None, description="AppRole secret_id.")
+    vault_role_id_file: Path | None = Field(None, description="File holding the AppRole role_id.")
+    vault_secret_id_file: Path | None = Field(None, description="File holding the AppRole secret_id.")
+    vault_token: SecretStr | None = Field(None, description="Vault token (instead of AppRole).")
+    vault_token_file: Path | None = Field(None, description="File holding a Vault token.")
+    vault_approle_mount: str = Field("approle", description="Mount path of the AppRole auth method.")
+    vault_kv_mount: str = Field("secret", description="Mount path of the KV v2 secrets engine.")
+    vault_hdfs_secret_path: str = Field("spam-service/hdfs", description="Path of the HDFS secret in that mount.")
+    vault_namespace: str | None = Field(None, description="Vault Enterprise / HCP namespace.")
+    vault_cacert: Path | None = Field(None, description="CA bundle to verify Vault's TLS certificate.")
+    vault_timeout: float = Field(5.0, gt=0, le=60, description="Seconds per Vault call.")
+
+    # HDFS request log: used when Vault names HDFS, or when HDFS_HOST is set directly (no Vault).
+    hdfs_host: str | None = Field(None, description="Namenode host, when not read from Vault.")
+    hdfs_port: int = Field(9870, ge=1, le=65535, description="Namenode WebHDFS port, when not read from Vault.")
+    hdfs_user: str | None = Field(None, description="HDFS user, when the Vault secret has none.")
+    hdfs_scheme: Literal["http", "https"] = Field("http", description="WebHDFS scheme.")
+    hdfs_log_dir: str = Field("/logs/spam-service", description="HDFS directory of the request log.")
+    hdfs_timeout: float = Field(10.0, gt=0, le=300, description="Seconds per WebHDFS call.")
+    hdfs_datanode_rewrites: dict[str, str] = Field(
+        default_factory=dict,
+        description='Datanode host:port from redirects -> one the service reaches, JSON: {"dn:9864": "10.0.0.5:9864"}',
+    )
+    hdfs_flush_interval: float = Field(1.0, gt=0, le=300, description="Seconds between appends to HDFS.")
+    hdfs_flush_bytes: int = Field(1 << 20, ge=1, description="Append sooner once this many bytes wait.")
+    spool_dir: Path = Field(Path("spool"), description="Local spool of lines on their way to HDFS.")
+    spool_warn_bytes: int = Field(1 << 30, ge=1, description="Warn when the spool holds more than this.")
+
+    # Prediction store: every prediction and its feedback, for /feedback and /statistics.
+    prediction_store_url: SecretStr = Field(
+        SecretStr(DEFAULT_PREDICTION_STORE_URL),
+        description="SQLAlchemy URL of the prediction store (SQLite file or postgresql+psycopg://...); may hold a "
+        "password, so it is a secret and only its masked form is logged.",
+    )
+    store_texts: bool = Field(False, description="Store each predicted text in the prediction store too.")
+    prediction_store_flush_interval: float = Field(
+        0.2, gt=0, le=60, description="Seconds between batched writes of predictions to the store."
+    )
+    prediction_store_max_pending: int = Field(
+        100_000, ge=1, description="Most prediction rows kept in memory while the store's database is unreachable."
+    )
+
+    @field_validator("prediction_store_url")
+    @classmethod
+    def _store_url_is_usable(cls, value: SecretStr) -> SecretStr:
+        from spam_service.prediction_store.store import parse_store_url
+
+        parse_store_url(value.get_secret_value())  # ValueError names no part of the URL: it may hold a password
+        return value
+
+    @field_validator("model_dir", "request_log_dir", "spool_dir")
+    @classmethod
+    def _expand_user(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _vault_credentials_come_in_pairs(self) -> "Settings":
+        if (self.vault_role_id or self.vault_role_id_file) and not (self.vault_secret_id or self.vault_secret_id_file):
+            raise ValueError("VAULT_ROLE_ID(_FILE) is set without VAULT_SECRET_ID(_FILE): AppRole login needs both")
+        if (self.vault_secret_id or self.vault_secret_id_file) and not (self.vault_role_id or self.vault_role_id_file):
+            raise ValueError("VAULT_SECRET_ID(_FILE) is set without VAULT_ROLE_ID(_FILE): AppRole login needs both")
+        return self
+
+    @cached_property
+    def max_body_bytes(self) -> int:
+        """Upper bound of a valid /predict body: every text at its limit, each character JSON-escaped
+        as a surrogate pair (12 bytes), plus framing."""
+        return self.max_texts_per_request * (self.max_text_chars * 12 + 16) + 1024
