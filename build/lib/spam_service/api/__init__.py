@@ -1,1 +1,0 @@
-"""The HTTP API: `create_app` builds the FastAPI application around injected collaborators."""
