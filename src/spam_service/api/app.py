@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from spam_service import __version__
 from spam_service.api.errors import install_error_handlers
 from spam_service.api.middleware import RequestContextMiddleware
+from spam_service.api.page import page_router
 from spam_service.api.routes import router
 from spam_service.app_logging import flush_logs
 from spam_service.classifier import SpamClassifier
@@ -133,6 +134,7 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(page_router())
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
