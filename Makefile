@@ -15,15 +15,19 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Some machines' pip configuration names local indexes that lack most packages; pip warns once per package.
 PIP_QUIET_FILTER := { grep -v --line-buffered 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: run serve test install install-dev model lint clean
+.PHONY: run serve test install install-dev system-packages model lint clean
 
 run: install model serve
 
 serve:
 	PORT=$(PORT) MODEL_DIR=$(MODEL_DIR) $(BIN)/python -m spam_service
 
-test: install-dev model
+test: install-dev system-packages model
 	$(BIN)/python -m pytest
+
+# Debian packages the tests need (Chromium for the page tests); apt-get runs only when one is missing.
+system-packages:
+	bash scripts/install_system_packages.sh
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs, installed with apt-get only when missing (idempotent; `make test` calls
+# it). Add a package as one more line of PACKAGES: "<package> <command that proves it is there>".
+set -euo pipefail
+
+# Chromium: the page tests drive it with Playwright (tests/browser.py); Playwright's own builds are not downloadable.
+PACKAGES=(
+  "chromium test -x /usr/bin/chromium"
+)
+
+missing=()
+for entry in "${PACKAGES[@]}"; do
+  package=${entry%% *}
+  check=${entry#* }
+  if ! eval "$check" >/dev/null 2>&1; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo ">> system packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "install_system_packages.sh: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo ">> installing Debian packages: ${missing[*]}"
+install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}")
+# apt-get update only when needed: no package lists yet (fresh containers), or they are too old to install from.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || ! "${install[@]}"; then
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${install[@]}"
+fi
