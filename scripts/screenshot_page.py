@@ -10,6 +10,7 @@ Needs the dev requirements (Playwright) and Debian's Chromium (scripts/install_s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -37,10 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "page.png")
     parser.add_argument("--model-dir", type=Path, default=REPO_ROOT / DEFAULT_MODEL_DIR)
     args = parser.parse_args(argv)
+    out, model_dir = args.out.resolve(), args.model_dir.resolve()
 
-    with tempfile.TemporaryDirectory() as scratch:  # the request log of these two requests is not worth keeping
-        settings = Settings(model_dir=args.model_dir, request_log_dir=Path(scratch) / "logs")
-        live = start_live_server(create_app(settings))
+    # Run inside a scratch directory: whatever the service writes at paths relative to the working directory
+    # (request log, spool, stores) for these two requests lands there and goes with it.
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        live = start_live_server(create_app(Settings(model_dir=model_dir)))
         try:
             has_feedback = "/feedback" in httpx.get(f"{live.url}/openapi.json").json()["paths"]
             with sync_playwright() as playwright:
@@ -54,12 +57,12 @@ def main(argv: list[str] | None = None) -> int:
                 if has_feedback:
                     rows.nth(0).get_by_role("button", name="Right").click()
                     expect(rows.nth(0).locator(".feedback-status")).to_contain_text("Thanks")
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=args.out, full_page=True)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=out, full_page=True)
                 browser.close()
         finally:
             live.stop()
-    print(f"wrote {args.out}" + ("" if has_feedback else " (no feedback shown: this service has no /feedback)"))
+    print(f"wrote {out}" + ("" if has_feedback else " (no feedback shown: this service has no /feedback)"))
     return 0
 
 
