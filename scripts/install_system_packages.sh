@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs, installed with apt-get only when missing (idempotent; `make test` and
-# .ci/run call it). Add a package as one more line of PACKAGES: "<package> <command that proves it is there>".
+# Debian packages the test suite needs, installed with apt-get only when missing (idempotent; `make test`, and so
+# .ci/run, calls it). Add a package as one more line of PACKAGES: "<package> <command that proves it is there>".
 set -euo pipefail
 
-# PostgreSQL: the prediction store's tests run a real server (tests/servers/postgres.py).
 PACKAGES=(
+  # PostgreSQL: the prediction store's tests run a real server (tests/servers/postgres.py).
   "postgresql compgen -G '/usr/lib/postgresql/*/bin/pg_ctl'"
+  # Chromium: the page tests drive it with Playwright (tests/browser.py); Playwright's own builds are not
+  # downloadable here.
+  "chromium test -x /usr/bin/chromium"
 )
 
 missing=()
@@ -32,6 +35,9 @@ else
 fi
 
 echo ">> installing Debian packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}")
+# apt-get update only when needed: no package lists yet (fresh containers), or they are too old to install from.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || ! "${install[@]}"; then
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${install[@]}"
+fi

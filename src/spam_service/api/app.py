@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from spam_service import __version__
 from spam_service.api.errors import install_error_handlers
 from spam_service.api.middleware import RequestContextMiddleware
+from spam_service.api.page import page_router
 from spam_service.api.routes import router
 from spam_service.app_logging import flush_logs
 from spam_service.classifier import SpamClassifier
@@ -149,11 +150,15 @@ def create_app(
     )
     app.state.metrics = metrics
     install_error_handlers(app)
+    page = page_router()
     app.include_router(router)
+    app.include_router(page)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
-        static_routes=[path for route in router.routes if "{" not in (path := getattr(route, "path", "{"))],
+        static_routes=[
+            path for route in [*router.routes, *page.routes] if "{" not in (path := getattr(route, "path", "{"))
+        ],
     )
     return app
