@@ -1,9 +1,9 @@
 """The in-process ceiling: the serving engine called directly, no HTTP, no request log.
 
-The classifier is loaded exactly as the service loads it (`load_classifier(Settings(...))`, so INFERENCE_BACKEND,
-INFERENCE_WORKERS, INFERENCE_THREADS and the like from the environment apply) and run as the service runs it: one
-thread per inference worker, each calling `predict` on consecutive batches of `--batch` test messages. Texts/s
-here is what the service could reach if serving cost nothing.
+The classifier is loaded exactly as the service loads it (`spam_service.runtime.load_classifier(Settings(...))`,
+so INFERENCE_BACKEND, INFERENCE_WORKERS, INFERENCE_THREADS and the like from the environment apply) and run as the
+service runs it: one thread per inference worker, each calling `predict` on consecutive batches of `--batch` test
+messages. Texts/s here is what the service could reach if serving cost nothing.
 
     python -m bench.ceiling --model-dir weights/spam-minilm --duration 10 --warmup 3
 """
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=Path, default=Path("data/prepared/test.jsonl"))
     args = parser.parse_args(argv)
 
-    from spam_service.api.app import load_classifier
+    from spam_service.runtime import load_classifier
     from spam_service.settings import Settings
 
     settings = Settings(model_dir=args.model_dir, _env_file=None)  # type: ignore[call-arg]

@@ -201,7 +201,7 @@ def hdfs_log_lines(hdfs: Any) -> int:
 
 
 def run_service(args: argparse.Namespace, env: dict[str, str], points: list[Point], workdir: Path) -> ServerRun:
-    from tests.servers.webhdfs import WebHdfsServer
+    from tests.support.servers.webhdfs import WebHdfsServer
 
     run = ServerRun("service")
     port = free_port()

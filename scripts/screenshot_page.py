@@ -21,10 +21,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # the browser and live-server helpers the tests use
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from tests.browser import launch_chromium  # noqa: E402
-from tests.conftest import start_live_server  # noqa: E402
+from tests.support.browser import launch_chromium  # noqa: E402
+from tests.support.live_server import start_live_server  # noqa: E402
 
-from spam_service.api.app import create_app  # noqa: E402
+from spam_service.api import create_app  # noqa: E402
+from spam_service.runtime import build_services  # noqa: E402
 from spam_service.settings import DEFAULT_MODEL_DIR, Settings  # noqa: E402
 
 MESSAGES = [
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     # Run inside a scratch directory: whatever the service writes at paths relative to the working directory
     # (request log, spool, stores) for these two requests lands there and goes with it.
     with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
-        live = start_live_server(create_app(Settings(model_dir=model_dir)))
+        live = start_live_server(create_app(build_services(Settings(model_dir=model_dir))))
         try:
             has_feedback = "/feedback" in httpx.get(f"{live.url}/openapi.json").json()["paths"]
             with sync_playwright() as playwright:

@@ -1,25 +1,23 @@
 """Shared fixtures. Servers run for real on loopback ports picked at run time; nothing is mocked."""
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from spam_service.settings import DEFAULT_MODEL_DIR
-from tests.tiny_models import build_tiny_checkpoint
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from spam_service.api import create_app
+from spam_service.model.classifier import SpamClassifier
+from spam_service.runtime import load_classifier
+from spam_service.settings import DEFAULT_MODEL_DIR, Settings
+from tests.support import REPO_ROOT
+from tests.support.live_server import LiveServer, free_port, start_live_server
+from tests.support.services import services_around
+from tests.support.tiny_models import build_tiny_checkpoint
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +30,28 @@ def trained_model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def trained_classifier(trained_model_dir: Path) -> SpamClassifier:
+    return load_classifier(Settings(model_dir=trained_model_dir, inference_threads=2))
+
+
+MODEL_SETTINGS = {"max_tokens", "spam_threshold", "combine_baseline", "inference_batch_size", "inference_backend"}
+
+
+@pytest.fixture
+def make_app(trained_classifier: SpamClassifier, trained_model_dir: Path, tmp_path: Path):
+    """Build an app around the trained model with a request log under tmp_path; settings overridable (a setting
+    of the model itself loads the model again with it)."""
+
+    def make(**overrides):
+        values = {"request_log_dir": tmp_path / "logs", "model_dir": trained_model_dir, "inference_threads": 2}
+        settings = Settings(**{**values, **overrides})
+        classifier = load_classifier(settings) if MODEL_SETTINGS & overrides.keys() else trained_classifier
+        return create_app(services_around(classifier, settings)), settings
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-bert"), "bert")
 
@@ -39,47 +59,6 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_distilbert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-distilbert"), "distilbert")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: object
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
-def start_live_server(app, *, timeout: float = 60.0) -> LiveServer:
-    """Run `app` under a real uvicorn in a thread; return once /health answers."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.started:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    return LiveServer(url, app, server, thread)
-            except httpx.TransportError:
-                pass
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn exited during start-up")
-        time.sleep(0.05)
-    server.should_exit = True
-    raise TimeoutError(f"uvicorn did not start on {url} within {timeout} s")
 
 
 @pytest.fixture
@@ -100,7 +79,7 @@ def live_server_factory() -> Iterator:
 @pytest.fixture(scope="session")
 def openbao() -> Iterator:
     """A real OpenBao dev server (Vault API) for the session."""
-    from tests.servers.openbao import start_openbao
+    from tests.support.servers.openbao import start_openbao
 
     server = start_openbao(free_port())
     yield server
@@ -110,7 +89,7 @@ def openbao() -> Iterator:
 @pytest.fixture
 def webhdfs() -> Iterator:
     """A WebHDFS test server (namenode + datanode on two loopback ports) per test."""
-    from tests.servers.webhdfs import WebHdfsServer
+    from tests.support.servers.webhdfs import WebHdfsServer
 
     with WebHdfsServer() as server:
         yield server
@@ -133,7 +112,7 @@ def _prediction_store_in_a_temporary_directory(tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def postgres() -> Iterator:
     """A real PostgreSQL server for the session (Debian's binaries; fails loudly when they are missing)."""
-    from tests.servers.postgres import start_postgres
+    from tests.support.servers.postgres import start_postgres
 
     server = start_postgres(free_port())
     yield server
@@ -144,7 +123,7 @@ def postgres() -> Iterator:
 @pytest.fixture(scope="module")
 def stoppable_postgres() -> Iterator:
     """A PostgreSQL server of one test module's own, for tests that stop it (each must leave it running)."""
-    from tests.servers.postgres import start_postgres
+    from tests.support.servers.postgres import start_postgres
 
     server = start_postgres(free_port())
     yield server

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
-from tests.servers.webhdfs import WebHdfsServer
-from tests.test_vault_secrets import bootstrap
+from tests.support.live_server import free_port
+from tests.support.servers.openbao import bootstrap
+from tests.support.servers.webhdfs import WebHdfsServer
 
 LOG_DIR = "/logs/spam-service"
 
@@ -218,7 +218,7 @@ def test_kill_9_mid_load_then_restart_ships_every_answered_line(openbao, hdfs_vi
 
 def test_vault_going_away_after_start_up_fails_no_request(tiny_bert_dir, tmp_path):
     """Its own OpenBao, with 2-second tokens: renewal soon fails once Vault is stopped, and nothing else does."""
-    from tests.servers.openbao import start_openbao
+    from tests.support.servers.openbao import start_openbao
 
     vault = start_openbao(free_port())
     with WebHdfsServer() as server:

@@ -10,7 +10,8 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, free_port
+from tests.support import REPO_ROOT
+from tests.support.live_server import free_port
 
 
 def run_service(env_overrides: dict[str, str], cwd=REPO_ROOT) -> subprocess.Popen:
@@ -43,6 +44,37 @@ def test_start_up_failure_exits_non_zero_with_one_line(env, expected, tmp_path):
     assert expected in lines[0]
     if "MODEL_DIR" in env:
         assert "make model" in lines[0]
+
+
+def one_line_failure(process: subprocess.Popen) -> str:
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_a_prediction_store_that_is_no_database_stops_start_up_with_one_line(tmp_path):
+    (tmp_path / "store.sqlite3").write_bytes(b"this is a text file, not an SQLite database\n" * 100)
+    line = one_line_failure(
+        run_service({"REQUEST_LOG_DIR": str(tmp_path), "PREDICTION_STORE_URL": f"sqlite:///{tmp_path}/store.sqlite3"})
+    )
+    assert "cannot start: prediction store" in line and "file is not a database" in line
+    assert "PREDICTION_STORE_URL" in line
+
+
+def test_a_schema_revision_this_release_does_not_know_stops_start_up_with_one_line(tmp_path):
+    """A database migrated by a newer release (or by hand): Alembic's own error, not a traceback."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "store.sqlite3") as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
+    line = one_line_failure(
+        run_service({"REQUEST_LOG_DIR": str(tmp_path), "PREDICTION_STORE_URL": f"sqlite:///{tmp_path}/store.sqlite3"})
+    )
+    assert "migrating the schema failed" in line and "9999_from_the_future" in line
+    assert "python -m spam_service.prediction_store current" in line
 
 
 def wait_until_ready(process: subprocess.Popen, url: str) -> None:

@@ -54,7 +54,7 @@ def test_body_limit_allows_every_text_at_its_character_limit():
 
 
 def test_readme_documents_every_setting():
-    from tests.conftest import REPO_ROOT
+    from tests.support import REPO_ROOT
 
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     undocumented = [name.upper() for name in Settings.model_fields if f"| `{name.upper()}` |" not in readme]

@@ -1,7 +1,7 @@
-"""`python -m spam_service` / `spam-service`: load settings and the model, then serve with uvicorn.
+"""`python -m spam_service` / `spam-service`: settings -> services -> uvicorn.
 
-Start-up problems (bad settings, no model) end the process with exit code 1 and one line that says what to do,
-instead of a traceback.
+Every start-up problem (bad settings, the model, Vault, the request log, the prediction store's database or its
+migration) ends the process with exit code 1 and one line that names the cause and what to check, not a traceback.
 """
 
 import logging
@@ -9,8 +9,8 @@ import sys
 
 from pydantic import ValidationError
 
-from spam_service.app_logging import configure_logging
 from spam_service.errors import StartupError
+from spam_service.observability.logging import configure_logging
 
 _logger = logging.getLogger("spam_service")
 
@@ -37,15 +37,15 @@ def main() -> int:
 
     import uvicorn
 
-    from spam_service.api.app import build_request_log, create_app, load_classifier
+    from spam_service.api import create_app
+    from spam_service.runtime import build_services
 
     try:
-        request_log, vault = build_request_log(settings)  # Vault first: it fails fast, the model takes seconds
-        classifier = load_classifier(settings)
+        services = build_services(settings)
     except StartupError as exc:
         print(f"spam-service: cannot start: {exc}", file=sys.stderr)
         return 1
-    app = create_app(settings, classifier=classifier, request_log=request_log, vault=vault)
+    app = create_app(services)
     uvicorn.run(
         app,
         host=settings.host,

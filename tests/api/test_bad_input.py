@@ -3,18 +3,18 @@
 import httpx
 import pytest
 
+from spam_service.api import create_app
+from spam_service.settings import Settings
+from tests.support.live_server import start_live_server
+from tests.support.services import services_around
+
 LIMITS = {"max_texts_per_request": 3, "max_text_chars": 50}
 
 
 @pytest.fixture(scope="module")
 def server(trained_classifier, tmp_path_factory):
-    from spam_service.api.app import create_app
-    from spam_service.request_log import FileRequestLogSink
-    from spam_service.settings import Settings
-    from tests.conftest import start_live_server
-
     settings = Settings(request_log_dir=tmp_path_factory.mktemp("logs"), **LIMITS)
-    app = create_app(settings, classifier=trained_classifier, request_log=FileRequestLogSink(settings.request_log_dir))
+    app = create_app(services_around(trained_classifier, settings))
     live = start_live_server(app)
     yield live
     live.stop()

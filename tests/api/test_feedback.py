@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from spam_service.prediction_store.schema import feedback
-from tests.api.test_predict import HAM, SPAM, read_request_log
+from tests.support.samples import HAM, SPAM, read_request_log
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import shlex
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "functional_check.py"
 

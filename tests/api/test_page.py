@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from tests.browser import ChromiumMissing, launch_chromium
-from tests.conftest import LiveServer
+from tests.support.browser import ChromiumMissing, launch_chromium
+from tests.support.live_server import LiveServer
 
 SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim. T&C apply, reply STOP to end"
 HAM = "Hey, are we still meeting for lunch tomorrow at 1? Let me know"

@@ -2,19 +2,12 @@
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT
-
-SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim. T&C apply, reply STOP to end"
-HAM = "Hey, are we still meeting for lunch tomorrow at 1? Let me know"
-
-
-def read_request_log(directory: Path) -> list[dict]:
-    return [json.loads(line) for path in sorted(directory.glob("*.jsonl")) for line in path.open(encoding="utf-8")]
+from tests.support import REPO_ROOT
+from tests.support.samples import HAM, SPAM, read_request_log
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.api.test_predict import HAM, SPAM
+from tests.support.samples import HAM, SPAM
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 MANIFESTS = sorted(p for p in (REPO_ROOT / "k8s").glob("*.yaml") if p.name != "kustomization.yaml")

@@ -10,7 +10,7 @@ import yaml
 
 from spam_service.pipeline.baseline import build_baseline
 from spam_service.pipeline.dataset import write_jsonl
-from tests.pipeline.test_train import synthetic
+from tests.support.samples import synthetic
 
 
 def test_the_baseline_gives_spam_probabilities():

@@ -3,7 +3,7 @@ from collections import Counter
 import pytest
 
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl, split_examples, write_jsonl
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 RAW = REPO_ROOT / "data" / "raw" / "SMSSpamCollection"
 

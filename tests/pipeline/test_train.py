@@ -11,23 +11,11 @@ from pathlib import Path
 
 import yaml
 
-from spam_service.classifier import SpamClassifier
+from spam_service.model.classifier import SpamClassifier
 from spam_service.pipeline.base_models import resolve_base_model
-from spam_service.pipeline.dataset import Example, write_jsonl
+from spam_service.pipeline.dataset import write_jsonl
 from spam_service.pipeline.train import TrainConfig, length_grouped_batches, oversample_spam, train
-
-SPAM_WORDS = "free win prize cash claim urgent txt".split()
-HAM_WORDS = "hello see you lunch tomorrow love mum home".split()
-
-
-def synthetic(count: int, seed: int) -> list[Example]:
-    rng = random.Random(seed)
-    examples = []
-    for i in range(count):
-        label = "spam" if i % 3 == 0 else "ham"
-        words = SPAM_WORDS if label == "spam" else HAM_WORDS
-        examples.append(Example(" ".join(rng.choices(words, k=rng.randint(2, 8))), label))
-    return examples
+from tests.support.samples import synthetic
 
 
 def test_distilbert_base_fine_tunes_exports_and_serves(tiny_distilbert_dir, tmp_path):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from spam_service.hdfs_files import HdfsFiles
 from spam_service.request_log import HdfsRequestLogSink
+from spam_service.request_log.webhdfs import HdfsFiles
 
 LOG_DIR = "/logs/spam-service"
 

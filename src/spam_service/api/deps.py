@@ -1,4 +1,5 @@
-"""Dependencies read what the lifespan put on `app.state`; routes declare them with these aliases.
+"""Dependencies read the services the app was built with (`app.state.services`); routes declare them with these
+aliases.
 
 They are `async def` although they never await: FastAPI runs a plain `def` dependency on its thread pool, a thread
 hop per dependency per request that cost ~15% of the event loop's time under load."""
@@ -7,36 +8,50 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from spam_service.classifier import SpamClassifier
-from spam_service.inference import MicroBatcher
-from spam_service.metrics import ServiceMetrics
+from spam_service.model.batching import MicroBatcher
+from spam_service.model.classifier import SpamClassifier
+from spam_service.observability.prometheus import ServiceMetrics
 from spam_service.prediction_store import PredictionStore
 from spam_service.request_log import RequestLogSink
+from spam_service.runtime import Services
 from spam_service.settings import Settings
+from spam_service.vault import VaultSession
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return _services(request).settings
 
 
 async def get_classifier(request: Request) -> SpamClassifier:
-    return request.app.state.classifier
+    return _services(request).classifier
 
 
 async def get_inference(request: Request) -> MicroBatcher:
-    return request.app.state.inference
+    return _services(request).batcher
 
 
 async def get_request_log(request: Request) -> RequestLogSink:
-    return request.app.state.request_log
+    return _services(request).request_log
 
 
 async def get_metrics(request: Request) -> ServiceMetrics:
-    return request.app.state.metrics
+    return _services(request).metrics
 
 
 async def get_prediction_store(request: Request) -> PredictionStore:
-    return request.app.state.prediction_store
+    return _services(request).prediction_store
+
+
+async def get_vault(request: Request) -> VaultSession | None:
+    return _services(request).vault
+
+
+async def get_started_at(request: Request) -> float | None:
+    return _services(request).started_at
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -45,3 +60,5 @@ InferenceDep = Annotated[MicroBatcher, Depends(get_inference)]
 RequestLogDep = Annotated[RequestLogSink, Depends(get_request_log)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 PredictionStoreDep = Annotated[PredictionStore, Depends(get_prediction_store)]
+VaultDep = Annotated[VaultSession | None, Depends(get_vault)]
+StartedAtDep = Annotated[float | None, Depends(get_started_at)]

@@ -7,8 +7,8 @@ from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from spam_service.app_logging import current_request_id
-from spam_service.metrics import UNMATCHED_ROUTE, ServiceMetrics
+from spam_service.observability.logging import current_request_id
+from spam_service.observability.prometheus import UNMATCHED_ROUTE, ServiceMetrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 

@@ -150,3 +150,14 @@ class StatisticsResponse(BaseModel):
     until: str | None = Field(description="End of the window (UTC, exclusive), as applied.")
     total: StatisticsCounts
     by_model: list[ModelStatistics] = Field(description="One entry per model version, oldest first.")
+
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Body is not valid JSON."),
+        (413, "Body larger than the configured limits allow."),
+        (415, "Body is not sent as application/json."),
+        (422, "JSON is valid but breaks a rule; `detail` says which and how to fix it."),
+    )
+}

@@ -15,10 +15,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from spam_service.model.text import normalize_text
 from spam_service.pipeline.dataset import read_jsonl
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.prepare import PREPARED_DIR
-from spam_service.text import normalize_text
 
 _logger = logging.getLogger(__name__)
 

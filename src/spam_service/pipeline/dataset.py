@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from spam_service.labels import LABELS
-from spam_service.text import normalize_text
+from spam_service.model.labels import LABELS
+from spam_service.model.text import normalize_text
 
 
 @dataclass(frozen=True, slots=True)

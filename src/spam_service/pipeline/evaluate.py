@@ -21,15 +21,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from spam_service.classifier import Prediction, SpamClassifier
-from spam_service.engines import BACKENDS
-from spam_service.labels import HAM, LABELS, SPAM
+from spam_service.model.classifier import Prediction, SpamClassifier
+from spam_service.model.engines import BACKENDS
+from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
-from spam_service.pipeline.metrics import binary_metrics, metrics_with_intervals
 from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.prepare import PREPARED_DIR
+from spam_service.pipeline.scores import binary_metrics, metrics_with_intervals
 from spam_service.pipeline.train import CHECKPOINT_DIR
 
 _logger = logging.getLogger(__name__)

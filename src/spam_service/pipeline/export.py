@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from spam_service.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
-from spam_service.engines import ONNX_DIR, ONNX_FILES
+from spam_service.model.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
+from spam_service.model.engines import ONNX_DIR, ONNX_FILES
 from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.evaluate import BACKENDS_REPORT, REPORTS_DIR
 from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
@@ -81,7 +81,7 @@ Served by `spam_service` (see the repository README). The transformer loads with
 and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
 only from a directory you trust). `onnx/model.onnx` (fp32) and `onnx/model.int8.onnx` (dynamic int8) are the same
 network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
-output `logits`. Apply `spam_service.text.normalize_text` (HTML unescape, NFC) first and
+output `logits`. Apply `spam_service.model.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
 
 ## Test-split metrics

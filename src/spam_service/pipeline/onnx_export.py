@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spam_service.engines import ONNX_FILES, OnnxEngine
+from spam_service.model.engines import ONNX_FILES, OnnxEngine
 from spam_service.pipeline.train import CHECKPOINT_DIR
 
 _logger = logging.getLogger(__name__)

@@ -18,13 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from spam_service.labels import ID2LABEL, LABEL2ID, SPAM
+from spam_service.model.labels import ID2LABEL, LABEL2ID, SPAM
+from spam_service.model.text import normalize_text
 from spam_service.pipeline.augment import augment_text
 from spam_service.pipeline.base_models import PACKAGED_BASES, BaseModelError, resolve_base_model
 from spam_service.pipeline.dataset import Example, read_jsonl
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.prepare import PREPARED_DIR
-from spam_service.text import normalize_text
 
 _logger = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
@@ -240,8 +241,14 @@ class PredictionStore:
                 self.target,
                 self._last_error,
             )
-        except (SQLAlchemyError, OSError) as exc:
-            message = f"prediction store {self.target}: migrating the schema failed: {_describe(exc)}"
+        except (SQLAlchemyError, OSError, CommandError) as exc:
+            # Not a passing outage: a file that is no database, a revision this release does not know (the
+            # database was migrated by a newer one), a schema changed by hand. Retrying will not help.
+            message = (
+                f"prediction store {self.target}: migrating the schema failed: {_describe(exc)}; check that "
+                "PREDICTION_STORE_URL names this service's database (`python -m spam_service.prediction_store "
+                "current` shows its revision)"
+            )
             raise StartupError(message) from exc
         self._thread = threading.Thread(target=self._run, name="prediction-store", daemon=True)
         self._thread.start()

@@ -4,7 +4,7 @@
 to HDFS over WebHDFS. Both store a line durably before its request is answered (see `journal.py`).
 """
 
-from spam_service.request_log.base import RequestLogSink, SinkStatus, encode_record, utc_timestamp
+from spam_service.request_log.base import RequestLogSink, SinkStatus
 from spam_service.request_log.file_sink import FileRequestLogSink
 from spam_service.request_log.hdfs_sink import HdfsRequestLogSink
 
@@ -13,6 +13,4 @@ __all__ = [
     "HdfsRequestLogSink",
     "RequestLogSink",
     "SinkStatus",
-    "encode_record",
-    "utc_timestamp",
 ]

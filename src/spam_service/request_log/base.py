@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -37,17 +34,3 @@ class RequestLogSink(Protocol):
 
     def close(self, timeout: float = 10.0) -> None:
         """Store what is queued, deliver what the destination takes within `timeout` seconds, and stop."""
-
-
-def encode_record(record: Mapping[str, Any]) -> bytes:
-    """One JSON line, UTF-8, newline-terminated; newlines inside texts are escaped by JSON."""
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
-
-
-def utc_timestamp(epoch_seconds: float | None = None) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds if epoch_seconds is not None else time.time(), UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def utc_day(epoch_seconds: float | None = None) -> str:
-    return datetime.fromtimestamp(epoch_seconds if epoch_seconds is not None else time.time(), UTC).strftime("%Y-%m-%d")

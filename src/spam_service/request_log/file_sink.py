@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from spam_service.request_log.base import SinkStatus, encode_record, utc_day
+from spam_service.request_log.base import SinkStatus
 from spam_service.request_log.journal import Journal
+from spam_service.request_log.records import encode_record, utc_day
 
 
 class AppendOnlyFiles:

@@ -26,10 +26,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spam_service.hdfs_files import HdfsError, HdfsFiles
-from spam_service.request_log.base import SinkStatus, encode_record, utc_day
+from spam_service.request_log.base import SinkStatus
 from spam_service.request_log.journal import Journal
+from spam_service.request_log.records import encode_record, utc_day
 from spam_service.request_log.spool import Spool, SpoolTarget
+from spam_service.request_log.webhdfs import HdfsError, HdfsFiles
 
 _logger = logging.getLogger(__name__)
 

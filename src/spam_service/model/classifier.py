@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from spam_service.engines import Engine, load_engine, resolve_backend
 from spam_service.errors import REPRODUCE_HINT, ModelLoadError
-from spam_service.labels import HAM, LABELS, SPAM
-from spam_service.text import normalize_text
-from spam_service.tokenization import TextTokenizer
+from spam_service.model.engines import Engine, load_engine, resolve_backend
+from spam_service.model.labels import HAM, LABELS, SPAM
+from spam_service.model.text import normalize_text
+from spam_service.model.tokenization import TextTokenizer
 
 _logger = logging.getLogger(__name__)
 

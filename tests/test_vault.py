@@ -7,26 +7,17 @@ import stat
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import hvac
 import pytest
 
+from spam_service.errors import StartupError
+from spam_service.request_log.webhdfs import HdfsLocation
+from spam_service.runtime import locate_hdfs
 from spam_service.settings import Settings
-from spam_service.vault_secrets import HdfsLocation, VaultError, VaultSession
-from tests.conftest import REPO_ROOT, free_port
-
-BOOTSTRAP = REPO_ROOT / "vault" / "bootstrap.sh"
-
-
-def bootstrap(openbao, credentials: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["sh", str(BOOTSTRAP), "--credentials-dir", str(credentials), *args],
-        env={**os.environ, **openbao.env(), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from spam_service.vault import VaultError, VaultSession
+from tests.support.live_server import free_port
+from tests.support.servers.openbao import bootstrap
 
 
 @pytest.fixture
@@ -50,10 +41,9 @@ def approle_settings(openbao, role, **overrides) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def read_location(settings: Settings) -> HdfsLocation:
-    session = VaultSession.from_settings(settings)
-    session.authenticate()
-    return session.read_hdfs_location(settings.vault_kv_mount, settings.vault_hdfs_secret_path)
+def read_location(settings: Settings) -> HdfsLocation | None:
+    location, _ = locate_hdfs(settings)
+    return location
 
 
 def admin(openbao) -> hvac.Client:
@@ -159,7 +149,7 @@ def test_a_missing_or_malformed_secret_is_named(openbao, secret, message):
     settings = Settings(
         _env_file=None, vault_addr=openbao.addr, vault_token=openbao.root_token, vault_hdfs_secret_path=path
     )
-    with pytest.raises(VaultError, match=message) as caught:
+    with pytest.raises(StartupError, match=message) as caught:
         read_location(settings)
     assert "ninety" not in str(caught.value)
 
@@ -183,13 +173,13 @@ def test_the_token_is_kept_alive_past_its_ttl_and_max_ttl(openbao, tmp_path):
     session.start_renewal()
     try:
         time.sleep(6)  # three TTLs, past the max TTL: only renewals and a new login keep the session usable
-        assert session.read_hdfs_location("secret", names["VAULT_HDFS_SECRET_PATH"]).host == "nn"
+        assert session.read_secret("secret", names["VAULT_HDFS_SECRET_PATH"])["host"] == "nn"
         assert session.status()["last_error"] is None and session.status()["last_renewal"] is not None
     finally:
         session.stop()
 
 
-@pytest.mark.parametrize("problem", ["unreachable", "denied", "missing-secret"])
+@pytest.mark.parametrize("problem", ["unreachable", "denied", "missing-secret", "malformed-hdfs-location"])
 def test_service_start_up_fails_within_30_s_with_one_line_and_no_secret(openbao, role, tmp_path, problem):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))},
@@ -204,6 +194,7 @@ def test_service_start_up_fails_within_30_s_with_one_line_and_no_secret(openbao,
         "unreachable": "is unreachable",
         "denied": "refused the AppRole login",
         "missing-secret": "may not read secret/data/nowhere/hdfs",  # least privilege: missing looks like denied
+        "malformed-hdfs-location": "'port' is not a port number",
     }[problem]
     if problem == "unreachable":
         env["VAULT_ADDR"] = f"http://127.0.0.1:{free_port()}"
@@ -211,8 +202,12 @@ def test_service_start_up_fails_within_30_s_with_one_line_and_no_secret(openbao,
         wrong = tmp_path / "secret_id"
         wrong.write_text("99999999-8888-7777-6666-555555555555")
         env["VAULT_SECRET_ID_FILE"] = str(wrong)
-    else:
+    elif problem == "missing-secret":
         env["VAULT_HDFS_SECRET_PATH"] = "nowhere/hdfs"
+    else:
+        admin(openbao).secrets.kv.v2.create_or_update_secret(
+            path=role["VAULT_HDFS_SECRET_PATH"], secret={"host": "namenode", "port": "ninety"}
+        )
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "spam_service"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
@@ -224,4 +219,4 @@ def test_service_start_up_fails_within_30_s_with_one_line_and_no_secret(openbao,
     output = result.stdout + result.stderr
     for name in ("role_id", "secret_id"):
         assert (role["credentials"] / name).read_text().strip() not in output
-    assert "9999" not in output
+    assert "9999" not in output and "ninety" not in output

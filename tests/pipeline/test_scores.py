@@ -1,7 +1,7 @@
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
 
-from spam_service.pipeline.metrics import binary_metrics, bootstrap_intervals
+from spam_service.pipeline.scores import binary_metrics, bootstrap_intervals
 
 TRUTH = ["spam", "spam", "spam", "ham", "ham", "ham", "ham", "ham", "ham", "spam"]
 PREDICTED = ["spam", "spam", "ham", "spam", "ham", "ham", "ham", "ham", "ham", "spam"]

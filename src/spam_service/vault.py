@@ -1,6 +1,6 @@
-"""Where HDFS is, read from Vault (hvac), with the token kept alive for as long as the service runs.
+"""Secrets read from Vault (hvac), with the token kept alive for as long as the service runs.
 
-Start-up logs in (AppRole, or a token) and reads a KV v2 secret holding `host`, `port` and optionally `user`. Every
+Start-up logs in (AppRole, or a token) and reads a KV v2 secret (the service's: where HDFS is). Every
 failure becomes a `VaultError` whose one-line message says which step failed and what to check; secret
 values, tokens and secret ids never appear in messages or logs.
 
@@ -32,16 +32,6 @@ T = TypeVar("T")
 
 class VaultError(StartupError):
     """A Vault step failed; the message names it and what to check. Fatal at start-up, a warning afterwards."""
-
-
-@dataclass(frozen=True)
-class HdfsLocation:
-    host: str
-    port: int
-    user: str | None = None
-
-    def url(self, scheme: str = "http") -> str:
-        return f"{scheme}://{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -167,7 +157,8 @@ class VaultSession:
             self._renewable,
         )
 
-    def read_hdfs_location(self, mount: str, path: str) -> HdfsLocation:
+    def read_secret(self, mount: str, path: str) -> dict[str, Any]:
+        """The data of the newest version of a KV v2 secret."""
         where = f"{mount}/{path}"
         response = self._call(
             f"reading secret {where}",
@@ -178,19 +169,7 @@ class VaultSession:
             missing=f"no secret at {where} (KV v2 mount {mount!r}): write it with vault/bootstrap.sh, or set "
             "VAULT_KV_MOUNT / VAULT_HDFS_SECRET_PATH",
         )
-        secret: dict[str, Any] = (response.get("data") or {}).get("data") or {}
-        missing_keys = [key for key in ("host", "port") if not str(secret.get(key) or "").strip()]
-        if missing_keys:
-            present = ", ".join(sorted(secret)) or "none"
-            raise VaultError(
-                f"Vault secret {where} lacks {' and '.join(repr(k) for k in missing_keys)} (keys present: {present}): "
-                "it needs host, port and optionally user"
-            )
-        port_text = str(secret["port"]).strip()
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise VaultError(f"Vault secret {where}: 'port' is not a port number (1-65535); fix the secret")
-        user = str(secret.get("user") or "").strip() or None
-        return HdfsLocation(host=str(secret["host"]).strip(), port=int(port_text), user=user)
+        return dict((response.get("data") or {}).get("data") or {})
 
     # -- keeping the token alive -------------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from spam_service.classifier import SERVING_METADATA_FILE, SpamClassifier
-from spam_service.engines import ONNX_DIR, ONNX_FILES, resolve_backend
 from spam_service.errors import ModelLoadError
+from spam_service.model.classifier import SERVING_METADATA_FILE, SpamClassifier
+from spam_service.model.engines import ONNX_DIR, ONNX_FILES, resolve_backend
 from spam_service.pipeline.onnx_export import export_onnx
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok txt stop"]
@@ -89,7 +89,7 @@ def test_broken_onnx_file_fails_in_one_line(exported_dir, tmp_path):
 def test_onnx_backend_does_not_load_torch(exported_dir):
     """The ONNX engines must not pay torch's memory and import time."""
     code = (
-        "import sys; from spam_service.classifier import SpamClassifier; "
+        "import sys; from spam_service.model.classifier import SpamClassifier; "
         f"c = SpamClassifier.load({str(exported_dir)!r}, backend='onnx-int8', max_tokens=16); c.predict(['hi']); "
         "print('torch' in sys.modules)"
     )

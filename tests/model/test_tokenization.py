@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spam_service.tokenization import TextTokenizer
+from spam_service.model.tokenization import TextTokenizer
 
 TEXTS = [
     "Ok lar... Joking wif u oni...",

@@ -5,11 +5,11 @@ import stat
 
 import pytest
 
-from spam_service.classifier import SpamClassifier, weights_digest
-from spam_service.engines import BACKENDS
+from spam_service.model.classifier import SpamClassifier, weights_digest
+from spam_service.model.engines import BACKENDS
 from spam_service.pipeline.dataset import read_jsonl
 from spam_service.pipeline.evaluate import F1_TOLERANCE, choose_default_backend
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 OBVIOUS_SPAM = [
     "WINNER!! As a valued network customer you have been selected to receive a £900 prize reward! Call 09061701461",

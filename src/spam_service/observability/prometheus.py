@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from spam_service.labels import HAM, LABELS, SPAM
+from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.request_log import SinkStatus
 
 PREFIX = "spam_service"

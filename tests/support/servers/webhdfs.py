@@ -16,7 +16,7 @@ Faults on demand (`WebHdfsServer.faults`, or `POST /_test/faults` with the same 
 `down` (connections refused or cut), `fail_next` requests answered with `fail_status`/`fail_exception`,
 `delay` seconds before every answer (slow), `lease_conflicts` APPENDs refused with `lease_exception`.
 
-Run it alone: `python -m tests.servers.webhdfs --port 9870 --datanode-port 9864`.
+Run it alone: `python -m tests.support.servers.webhdfs --port 9870 --datanode-port 9864`.
 """
 
 from __future__ import annotations

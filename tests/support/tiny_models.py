@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from spam_service.labels import ID2LABEL, LABEL2ID
+from spam_service.model.labels import ID2LABEL, LABEL2ID
 
 VOCABULARY = [
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",

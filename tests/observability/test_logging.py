@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from spam_service.api.errors import install_error_handlers
+from spam_service.api.error_handlers import install_error_handlers
 from spam_service.api.middleware import RequestContextMiddleware
-from spam_service.app_logging import BackgroundStreamHandler, JsonFormatter, TextFormatter, current_request_id
+from spam_service.observability.logging import BackgroundStreamHandler, JsonFormatter, TextFormatter, current_request_id
 
 
 class StalledStream(io.StringIO):

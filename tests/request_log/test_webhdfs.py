@@ -2,8 +2,8 @@
 
 import pytest
 
-from spam_service.hdfs_files import HdfsError, HdfsFiles
-from tests.servers.webhdfs import WebHdfsServer
+from spam_service.request_log.webhdfs import HdfsError, HdfsFiles
+from tests.support.servers.webhdfs import WebHdfsServer
 
 
 def test_create_append_and_length_go_through_the_datanode_redirect(webhdfs):

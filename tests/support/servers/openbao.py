@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import REPO_ROOT
+
 
 def bao_binary() -> str:
     """The `bao` next to this interpreter (the venv's), else on PATH; fail loudly if missing: CI must have it."""
@@ -63,3 +65,16 @@ def start_openbao(port: int, *, timeout: float = 30.0) -> OpenBaoServer:
         time.sleep(0.05)
     process.kill()
     raise TimeoutError(f"OpenBao did not become healthy on {addr} within {timeout} s")
+
+
+BOOTSTRAP = REPO_ROOT / "vault" / "bootstrap.sh"
+
+
+def bootstrap(openbao, credentials: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["sh", str(BOOTSTRAP), "--credentials-dir", str(credentials), *args],
+        env={**os.environ, **openbao.env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from spam_service.classifier import Prediction, SpamClassifier
-from spam_service.inference import InferenceClosedError, MicroBatcher, _Pending, split_evenly
+from spam_service.model.batching import InferenceClosedError, MicroBatcher, _Pending, split_evenly
+from spam_service.model.classifier import Prediction, SpamClassifier
 
 
 class GatedClassifier:

@@ -4,7 +4,7 @@ PostgreSQL refuses to run as root: as root, `initdb`, `pg_ctl` and `psql`-free a
 `postgres` system user (which Debian's package creates) through `runuser`, in a directory that user owns.
 Password authentication (scram-sha-256) is on, so URLs carry a password as in production.
 
-Run it alone: `python -m tests.servers.postgres` (prints a URL, stops on Ctrl-C).
+Run it alone: `python -m tests.support.servers.postgres` (prints a URL, stops on Ctrl-C).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def start_postgres(port: int) -> PostgresServer:
 
 
 if __name__ == "__main__":
-    from tests.conftest import free_port
+    from tests.support.live_server import free_port
 
     pg = start_postgres(free_port())
     print(pg.url(), flush=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from spam_service.classifier import Prediction, SpamClassifier
+from spam_service.model.classifier import Prediction, SpamClassifier
 
 _logger = logging.getLogger(__name__)
 

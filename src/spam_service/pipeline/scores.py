@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from spam_service.labels import SPAM
+from spam_service.model.labels import SPAM
 
 METRIC_NAMES = ("accuracy", "spam_precision", "spam_recall", "spam_f1", "mcc", "ham_blocked_rate")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from spam_service.errors import SpamServiceError
+from spam_service.errors import SpamServiceError, StartupError
 
 if TYPE_CHECKING:
     import requests
@@ -42,6 +43,40 @@ class HdfsError(SpamServiceError):
         super().__init__(message)
         self.transient = transient
         self.exception = exception
+
+
+class HdfsLocationError(StartupError):
+    """The HDFS location handed to the service (by Vault, say) is incomplete or malformed."""
+
+
+@dataclass(frozen=True)
+class HdfsLocation:
+    """Where the namenode's WebHDFS answers, and as whom to write."""
+
+    host: str
+    port: int
+    user: str | None = None
+
+    def url(self, scheme: str = "http") -> str:
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @classmethod
+    def from_secret(cls, secret: Mapping[str, Any], source: str) -> HdfsLocation:
+        """Read `host`, `port` and optionally `user` from a secret's data; `source` names it in errors.
+
+        Values never appear in the errors (a secret may hold more than the location)."""
+        missing_keys = [key for key in ("host", "port") if not str(secret.get(key) or "").strip()]
+        if missing_keys:
+            present = ", ".join(sorted(secret)) or "none"
+            raise HdfsLocationError(
+                f"{source} lacks {' and '.join(repr(k) for k in missing_keys)} (keys present: {present}): "
+                "it needs host, port and optionally user"
+            )
+        port_text = str(secret["port"]).strip()
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise HdfsLocationError(f"{source}: 'port' is not a port number (1-65535); fix the secret")
+        user = str(secret.get("user") or "").strip() or None
+        return cls(host=str(secret["host"]).strip(), port=int(port_text), user=user)
 
 
 class HdfsFiles:
@@ -86,9 +121,6 @@ class HdfsFiles:
 
     def append(self, path: str, data: bytes) -> None:
         self._call(self._client.write, path, data=data, append=True)
-
-    def makedirs(self, path: str) -> None:
-        self._call(self._client.makedirs, path)
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         import requests

@@ -1,0 +1,137 @@
+"""Feedback on predictions and the statistics it feeds, both read from the prediction store."""
+
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Query
+
+from spam_service.api.deps import PredictionStoreDep, RequestLogDep
+from spam_service.api.schemas import (
+    ERROR_RESPONSES,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    ModelInfo,
+    ModelStatistics,
+    StatisticsCounts,
+    StatisticsResponse,
+)
+from spam_service.errors import InvalidInputError
+from spam_service.prediction_store import Counts
+from spam_service.request_log.records import feedback_record
+
+_logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackResponse,
+    responses={
+        **ERROR_RESPONSES,
+        404: {"model": ErrorResponse, "description": "No predictions are stored for that request_id."},
+        503: {"model": ErrorResponse, "description": "The prediction store's database is unreachable; retry."},
+    },
+    tags=["feedback"],
+)
+async def post_feedback(
+    body: FeedbackRequest, prediction_store: PredictionStoreDep, request_log: RequestLogDep
+) -> FeedbackResponse:
+    """Report the true label of one predicted text; the latest report for a text wins."""
+    result = await asyncio.to_thread(prediction_store.record_feedback, body.request_id, body.index, body.label)
+    if result.changed:  # a repeated report changes nothing, so it adds no line either
+        await request_log.append(
+            feedback_record(
+                request_id=result.request_id,
+                index=result.index,
+                label=result.label,
+                predicted_label=result.predicted_label,
+                replaced_label=result.replaced,
+                model_name=result.model_name,
+                model_version=result.model_version,
+            )
+        )
+    _logger.info(
+        "feedback request_id=%s index=%d label=%s predicted=%s replaced=%s",
+        result.request_id,
+        result.index,
+        result.label,
+        result.predicted_label,
+        result.replaced,
+    )
+    return FeedbackResponse(
+        request_id=result.request_id,
+        index=result.index,
+        label=result.label,  # type: ignore[arg-type]
+        predicted_label=result.predicted_label,  # type: ignore[arg-type]
+        correct=result.correct,
+        replaced=result.replaced is not None,
+    )
+
+
+def parse_time(name: str, value: str | None) -> datetime | None:
+    """ISO 8601 -> naive UTC (the store's convention); a value without an offset is taken as UTC."""
+    if value is None:
+        return None
+    # An unencoded "+01:00" arrives as " 01:00" (a query string's + is a space): read it as meant.
+    value = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{name}={value!r} is not an ISO 8601 date-time; send e.g. {name}=2026-11-23T00:00:00Z or {name}=2026-11-23"
+        ) from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="milliseconds") + "Z"
+
+
+def _counts(counts: Counts) -> dict:
+    return {
+        "predictions": counts.predictions,
+        "spam_predicted": counts.spam_predicted,
+        "spam_share": counts.spam_share,
+        "with_feedback": counts.with_feedback,
+        "correct": counts.correct,
+        "correctness_rate": counts.correctness_rate,
+        "spam_precision": counts.spam_precision,
+        "spam_recall": counts.spam_recall,
+    }
+
+
+@router.get(
+    "/statistics",
+    response_model=StatisticsResponse,
+    responses={422: ERROR_RESPONSES[422], 503: {"model": ErrorResponse, "description": "Database unreachable."}},
+    tags=["feedback"],
+)
+async def statistics(
+    prediction_store: PredictionStoreDep,
+    since: str | None = Query(None, description="ISO 8601; predictions made at or after it (no offset: UTC)."),
+    until: str | None = Query(None, description="ISO 8601; predictions made before it (no offset: UTC)."),
+) -> StatisticsResponse:
+    """Predictions, spam share and agreement with feedback, per model version and in total."""
+    start, end = parse_time("since", since), parse_time("until", until)
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"since ({_iso(start)}) is after until ({_iso(end)}); swap them")
+    by_model = await asyncio.to_thread(prediction_store.statistics, start, end)
+    total = sum((entry.counts for entry in by_model), Counts(0, 0, 0, 0, 0, 0, 0))
+    return StatisticsResponse(
+        since=_iso(start),
+        until=_iso(end),
+        total=StatisticsCounts(**_counts(total)),
+        by_model=[
+            ModelStatistics(
+                model=ModelInfo(name=entry.model_name, version=entry.model_version),
+                first_prediction=_iso(entry.first_prediction),  # type: ignore[arg-type]
+                last_prediction=_iso(entry.last_prediction),  # type: ignore[arg-type]
+                **_counts(entry.counts),
+            )
+            for entry in by_model
+        ],
+    )

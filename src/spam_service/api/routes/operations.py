@@ -1,0 +1,99 @@
+"""Operations: liveness, readiness, status and Prometheus metrics."""
+
+import time
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client.exposition import choose_encoder
+
+from spam_service.api.deps import (
+    ClassifierDep,
+    InferenceDep,
+    MetricsDep,
+    PredictionStoreDep,
+    RequestLogDep,
+    SettingsDep,
+    StartedAtDep,
+    VaultDep,
+)
+from spam_service.api.schemas import (
+    HealthResponse,
+    InferenceState,
+    ModelInfo,
+    PredictionStoreState,
+    ReadyResponse,
+    RequestLogState,
+    StatusResponse,
+    VaultState,
+)
+
+router = APIRouter()
+
+
+@router.get("/health", response_model=HealthResponse, tags=["operations"])
+async def health() -> HealthResponse:
+    """Liveness: the process answers HTTP."""
+    return HealthResponse(status="ok")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
+    tags=["operations"],
+)
+async def prometheus_metrics(request: Request, service_metrics: MetricsDep) -> Response:
+    """Prometheus metrics: requests, latency, predictions, inference batches, request log, model (OpenMetrics when
+    the scraper asks for it)."""
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(service_metrics.registry), media_type=content_type)
+
+
+@router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["operations"])
+async def ready(classifier: ClassifierDep, request_log: RequestLogDep) -> JSONResponse:
+    """Readiness: the model is loaded and the request log stores lines durably.
+
+    HDFS being away does not make the service unready: lines wait in the local spool, and taking every replica
+    out of a load balancer for it would turn a logging outage into a service outage. `/status` shows it."""
+    sink = request_log.status()
+    is_ready = sink.ready
+    body = ReadyResponse(
+        status="ready" if is_ready else "not_ready",
+        model=ModelInfo(name=classifier.name, version=classifier.version),
+        request_log=RequestLogState(**asdict(sink)),
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
+
+
+@router.get("/status", response_model=StatusResponse, tags=["operations"])
+async def status(
+    request: Request,
+    settings: SettingsDep,
+    classifier: ClassifierDep,
+    inference: InferenceDep,
+    request_log: RequestLogDep,
+    prediction_store: PredictionStoreDep,
+    vault: VaultDep,
+    started_at: StartedAtDep,
+) -> StatusResponse:
+    """Everything an operator checks first: model and engine (backend, batching), request log (HDFS connection,
+    lines waiting, last error), Vault."""
+    sink = request_log.status()
+    return StatusResponse(
+        status="ready" if sink.ready else "not_ready",
+        version=request.app.version,
+        uptime_s=round(time.time() - (started_at or time.time()), 1),
+        model=ModelInfo(name=classifier.name, version=classifier.version),
+        inference=InferenceState(
+            backend=classifier.backend,
+            workers=inference.workers,
+            threads=settings.inference_threads,
+            max_batch_texts=inference.max_batch_texts,
+            max_wait_ms=inference.max_wait_s * 1000,
+            **asdict(inference.stats),
+        ),
+        request_log=RequestLogState(**asdict(sink)),
+        vault=VaultState(**vault.status()) if vault is not None else None,
+        prediction_store=PredictionStoreState(**asdict(prediction_store.status())),
+    )

@@ -1,0 +1,1 @@
+"""Application logs (JSON lines, request ids) and Prometheus metrics."""

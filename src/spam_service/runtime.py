@@ -1,0 +1,192 @@
+"""Settings -> components -> `Services`: the only module that wires the service together.
+
+`build_services` does everything that can fail at start-up (Vault login, reading where HDFS is, loading the model,
+opening the request log and the prediction store) and raises `StartupError` with a one-line message; the HTTP app
+(`spam_service.api.create_app`) only receives the result. Tests build `Services` from parts of their choosing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from spam_service.errors import StartupError
+from spam_service.model.batching import MicroBatcher
+from spam_service.model.classifier import SpamClassifier
+from spam_service.observability.logging import flush_logs
+from spam_service.observability.prometheus import ServiceMetrics
+from spam_service.prediction_store import PredictionStore
+from spam_service.request_log import FileRequestLogSink, HdfsRequestLogSink, RequestLogSink
+from spam_service.request_log.webhdfs import HdfsFiles, HdfsLocation
+from spam_service.settings import Settings
+from spam_service.vault import VaultSession
+
+_logger = logging.getLogger(__name__)
+
+WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is run as well"]
+
+
+def load_classifier(settings: Settings) -> SpamClassifier:
+    """The exported model MODEL_DIR names, with the engine and limits the settings choose, warmed up."""
+    classifier = SpamClassifier.load(
+        settings.model_dir,
+        backend=settings.inference_backend,
+        max_tokens=settings.max_tokens,
+        batch_size=settings.inference_batch_size,
+        spam_threshold=settings.spam_threshold,
+        threads=settings.inference_threads,
+        combine_baseline=settings.combine_baseline,
+    )
+    # The first passes allocate buffers and pick kernels per shape: pay for them before the first client does.
+    classifier.predict(WARM_UP_TEXTS)
+    return classifier
+
+
+def locate_hdfs(settings: Settings) -> tuple[HdfsLocation | None, VaultSession | None]:
+    """Where HDFS is: read from Vault when VAULT_ADDR is set (the logged-in session comes back too, to keep its
+    token alive), else HDFS_HOST/HDFS_PORT; (None, None) when neither is set."""
+    if settings.vault_addr:
+        vault = VaultSession.from_settings(settings)
+        vault.authenticate()
+        secret = vault.read_secret(settings.vault_kv_mount, settings.vault_hdfs_secret_path)
+        where = f"Vault secret {settings.vault_kv_mount}/{settings.vault_hdfs_secret_path}"
+        location = HdfsLocation.from_secret(secret, where)
+        _logger.info("vault: HDFS is at %s:%d", location.host, location.port)
+        return location, vault
+    if settings.hdfs_host:
+        return HdfsLocation(settings.hdfs_host, settings.hdfs_port), None
+    return None, None
+
+
+def build_request_log(settings: Settings, location: HdfsLocation | None) -> RequestLogSink:
+    """The HDFS sink when HDFS is located, else the local file sink. No I/O until `start`."""
+    if location is None:
+        return FileRequestLogSink(settings.request_log_dir)
+    files = HdfsFiles(
+        location.url(settings.hdfs_scheme),
+        user=location.user or settings.hdfs_user,
+        timeout=settings.hdfs_timeout,
+        datanode_rewrites=settings.hdfs_datanode_rewrites,
+    )
+    return HdfsRequestLogSink(
+        files,
+        log_dir=settings.hdfs_log_dir,
+        spool_dir=settings.spool_dir,
+        flush_interval=settings.hdfs_flush_interval,
+        flush_bytes=settings.hdfs_flush_bytes,
+        spool_warn_bytes=settings.spool_warn_bytes,
+    )
+
+
+def build_prediction_store(settings: Settings) -> PredictionStore:
+    """The store PREDICTION_STORE_URL names; no I/O until `start`."""
+    return PredictionStore(
+        settings.prediction_store_url.get_secret_value(),
+        store_texts=settings.store_texts,
+        flush_interval=settings.prediction_store_flush_interval,
+        max_pending=settings.prediction_store_max_pending,
+    )
+
+
+@dataclass
+class Services:
+    """Everything the HTTP app serves with. `open` does the blocking start-up I/O, `start` (in the event loop)
+    starts the micro-batcher and the Vault token renewal, `close` drains and stops them all in order."""
+
+    settings: Settings
+    classifier: SpamClassifier
+    request_log: RequestLogSink
+    prediction_store: PredictionStore
+    vault: VaultSession | None = None  # kept to renew its token and to report it in /status
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # a registry per app: tests run several
+    batcher: MicroBatcher = field(init=False)
+    started_at: float | None = field(init=False, default=None)
+    _opened: list[str] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.batcher = MicroBatcher(
+            self.classifier,
+            max_batch_texts=self.settings.inference_batch_size,
+            max_wait_s=self.settings.batch_wait_ms / 1000,
+            workers=self.settings.inference_workers,
+            on_batch=self.metrics.observe_batch,
+        )
+        self.metrics.set_model(
+            name=self.classifier.name, version=self.classifier.version, backend=self.classifier.backend
+        )
+        self.metrics.watch_request_log(self.request_log.status)
+
+    def open(self) -> None:
+        """Open the request log (recovering what an earlier run spooled) and the prediction store (migrating its
+        schema). Blocking; idempotent. `StartupError` names what failed; what was opened is closed again."""
+        try:
+            if "request_log" not in self._opened:
+                try:
+                    self.request_log.start()
+                except OSError as exc:
+                    raise StartupError(
+                        f"request log: {exc.strerror or exc} at {exc.filename or self.request_log.status().target}: "
+                        "check that REQUEST_LOG_DIR / SPOOL_DIR is a writable directory"
+                    ) from exc
+                self._opened.append("request_log")
+            if "prediction_store" not in self._opened:
+                self.prediction_store.start()  # an unreachable database is retried later; other failures raise
+                self._opened.append("prediction_store")
+        except BaseException:
+            self._close_opened()
+            raise
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.open)
+        if self.vault is not None:
+            self.vault.start_renewal()
+        self.batcher.start()
+        self.started_at = time.time()
+        _logger.info(
+            "ready: model %s version %s on %s, request log %s, prediction store %s",
+            self.classifier.name,
+            self.classifier.version,
+            self.classifier.backend,
+            self.request_log.status().target,
+            self.prediction_store.target,  # password masked
+        )
+
+    async def close(self) -> None:
+        await self.batcher.close()
+        # After inference: every answered prediction is queued by now.
+        await asyncio.to_thread(self._close_opened)
+        if self.vault is not None:
+            self.vault.stop()
+        _logger.info("stopped; request log flushed")
+        flush_logs()
+
+    def _close_opened(self) -> None:
+        if "prediction_store" in self._opened:
+            self.prediction_store.close()
+        if "request_log" in self._opened:
+            self.request_log.close()
+        self._opened.clear()
+
+
+def build_services(settings: Settings) -> Services:
+    """Build and open every component from the settings. Vault first (it fails fast), then the model (seconds).
+
+    Raises `StartupError` with a one-line message naming the cause and what to check."""
+    location, vault = locate_hdfs(settings)
+    try:
+        classifier = load_classifier(settings)
+        services = Services(
+            settings=settings,
+            classifier=classifier,
+            request_log=build_request_log(settings, location),
+            prediction_store=build_prediction_store(settings),
+            vault=vault,
+        )
+        services.open()
+    except BaseException:
+        if vault is not None:
+            vault.stop()
+        raise
+    return services
