@@ -1,6 +1,12 @@
 """The project's exceptions. Each carries the HTTP status it maps to when it reaches a client."""
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message (its type name when empty): a cause fit for one log line."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]
+
+
 class SpamServiceError(Exception):
     """Base class: the message is written for the person who has to act on it."""
 

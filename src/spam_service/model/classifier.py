@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from spam_service.errors import REPRODUCE_HINT, ModelLoadError
+from spam_service.errors import REPRODUCE_HINT, ModelLoadError, first_line
 from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.text import normalize_text
@@ -114,8 +114,7 @@ class SpamClassifier:
         except ModelLoadError:
             raise
         except Exception as exc:  # any failure here means the directory is unusable: say so in one line
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelLoadError(f"model at {model_dir}/ is broken ({first_line}): {REPRODUCE_HINT}") from exc
+            raise ModelLoadError(f"model at {model_dir}/ is broken ({first_line(exc)}): {REPRODUCE_HINT}") from exc
         baseline = load_baseline(baseline_path or model_dir / BASELINE_FILE) if combine_baseline else None
         return cls(
             engine,

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from spam_service.errors import ModelLoadError
+from spam_service.errors import ModelLoadError, first_line
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
@@ -125,5 +125,4 @@ def load_engine(model_dir: Path, backend: Backend, *, threads: int | None, onnx_
     try:
         return OnnxEngine.load(path, backend, threads=threads)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types: one line for the operator
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"{path} is broken ({first_line}): re-export it with `dvc repro`") from exc
+        raise ModelLoadError(f"{path} is broken ({first_line(exc)}): re-export it with `dvc repro`") from exc
