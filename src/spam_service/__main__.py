@@ -4,16 +4,12 @@ Every start-up problem (bad settings, the model, Vault, the request log, the pre
 migration) ends the process with exit code 1 and one line that names the cause and what to check, not a traceback.
 """
 
-import logging
 import sys
 
 from pydantic import ValidationError
 
 from spam_service.errors import StartupError
 from spam_service.observability.logging import configure_logging
-
-_logger = logging.getLogger("spam_service")
-
 
 # Inference threads run Python between engine calls (tokenizing, the TF-IDF baseline) and hold the GIL meanwhile;
 # with the default 5 ms switch interval the event loop waited that long for it at every turn, and requests queued
