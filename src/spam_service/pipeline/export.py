@@ -13,8 +13,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from spam_service.model.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
-from spam_service.model.engines import ONNX_DIR, ONNX_FILES
+from spam_service.model.artifact import (
+    BASELINE_FILE,
+    MODEL_CARD_FILE,
+    ONNX_DIR,
+    ONNX_FILES,
+    TOKENIZER_CONFIG_FILE,
+    weights_digest,
+    write_serving_metadata,
+)
 from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.evaluate import BACKENDS_REPORT, REPORTS_DIR
 from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
@@ -69,6 +76,7 @@ def model_card(
         for view, title in (("test_unseen", "test messages unseen in training"), ("probe", "modern SMS probe"))
     )
     data = metadata["data"]
+    fp32, int8 = (f"{ONNX_DIR}/{ONNX_FILES[backend]}" for backend in ("onnx", "onnx-int8"))
     return f"""# {metadata["name"]} ({metadata["version"]})
 
 Spam/ham classifier for SMS-like short messages: `{metadata["base_model"]}` fine-tuned as a two-class
@@ -79,7 +87,7 @@ add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
 ## Use
 Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
 and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
-only from a directory you trust). `onnx/model.onnx` (fp32) and `onnx/model.int8.onnx` (dynamic int8) are the same
+only from a directory you trust). `{fp32}` (fp32) and `{int8}` (dynamic int8) are the same
 network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
 output `logits`. Apply `spam_service.model.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
@@ -141,7 +149,7 @@ def export(
         shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
     shutil.copyfile(baseline, out_dir / BASELINE_FILE)
     # Saved tokenizers keep the base's 512 limit; pin the limit the model was evaluated with.
-    config_path = out_dir / "tokenizer_config.json"
+    config_path = out_dir / TOKENIZER_CONFIG_FILE
     tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
     tokenizer_config["model_max_length"] = max_tokens
     config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n", encoding="utf-8")
@@ -161,8 +169,8 @@ def export(
         "backends": backends["backends"],
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
     }
-    (out_dir / SERVING_METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "README.md").write_text(model_card(metadata, metrics, training, backends), encoding="utf-8")
+    write_serving_metadata(out_dir, metadata)
+    (out_dir / MODEL_CARD_FILE).write_text(model_card(metadata, metrics, training, backends), encoding="utf-8")
     # save_pretrained writes weights 0600; a container running as another user must read them.
     for path in out_dir.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spam_service.model.engines import ONNX_FILES, OnnxEngine
+from spam_service.model.artifact import ONNX_FILES
+from spam_service.model.engines import OnnxEngine
 from spam_service.pipeline.train import CHECKPOINT_DIR
 
 _logger = logging.getLogger(__name__)
