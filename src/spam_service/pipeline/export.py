@@ -22,11 +22,17 @@ from spam_service.model.artifact import (
     weights_digest,
     write_serving_metadata,
 )
-from spam_service.pipeline.baseline import BASELINE_PATH
-from spam_service.pipeline.evaluate import BACKENDS_REPORT, REPORTS_DIR
-from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.train import CHECKPOINT_DIR
+from spam_service.pipeline.paths import (
+    BACKENDS_REPORT,
+    BASELINE_PATH,
+    CHECKPOINT_DIR,
+    METRICS_REPORT,
+    ONNX_OUT_DIR,
+    TRAINING_SUMMARY_FILE,
+    export_dir,
+    raw_collection,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -154,8 +160,8 @@ def export(
     tokenizer_config["model_max_length"] = max_tokens
     config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n", encoding="utf-8")
 
-    metrics = json.loads((REPORTS_DIR / "metrics.json").read_text(encoding="utf-8"))
-    training = json.loads((checkpoint / "training.json").read_text(encoding="utf-8"))
+    metrics = json.loads(METRICS_REPORT.read_text(encoding="utf-8"))
+    training = json.loads((checkpoint / TRAINING_SUMMARY_FILE).read_text(encoding="utf-8"))
     backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
     metadata = {
         "name": name,
@@ -184,13 +190,13 @@ def main() -> None:
         CHECKPOINT_DIR,
         BASELINE_PATH,
         ONNX_OUT_DIR,
-        Path("weights") / model["name"],
+        export_dir(model["name"]),
         name=model["name"],
         base_model=model["base"],
         max_tokens=load_params("export")["max_tokens"],
-        raw_data=Path(load_params("prepare")["raw"]),
+        raw_data=raw_collection(),
     )
-    _logger.info("exported %s version %s to weights/%s/", metadata["name"], metadata["version"], model["name"])
+    _logger.info("exported %s version %s to %s/", metadata["name"], metadata["version"], export_dir(model["name"]))
 
 
 if __name__ == "__main__":

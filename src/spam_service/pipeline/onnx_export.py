@@ -18,11 +18,10 @@ from typing import Any
 
 from spam_service.model.artifact import ONNX_FILES
 from spam_service.model.engines import OnnxEngine
-from spam_service.pipeline.train import CHECKPOINT_DIR
+from spam_service.pipeline.paths import CHECKPOINT_DIR, ONNX_OUT_DIR
 
 _logger = logging.getLogger(__name__)
 
-ONNX_OUT_DIR = Path("models/onnx")
 OPSET = 17
 FP32_TOLERANCE = 1e-3  # largest logit difference allowed between torch and the fp32 export
 

@@ -24,11 +24,9 @@ from spam_service.pipeline.augment import augment_text
 from spam_service.pipeline.base_models import PACKAGED_BASES, BaseModelError, resolve_base_model
 from spam_service.pipeline.dataset import Example, read_jsonl
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.prepare import PREPARED_DIR
+from spam_service.pipeline.paths import CHECKPOINT_DIR, TRAINING_SUMMARY_FILE, split_path
 
 _logger = logging.getLogger(__name__)
-
-CHECKPOINT_DIR = Path("models/checkpoint")
 
 
 @dataclass
@@ -268,7 +266,7 @@ def train(
         "best": asdict(best),
         "history": [asdict(p) for p in history],
     }
-    (out_dir / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out_dir / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
@@ -279,8 +277,8 @@ def main() -> None:
     config = TrainConfig(base_model=base_model, **params)
     try:
         summary = train(
-            read_jsonl(PREPARED_DIR / "train.jsonl"),
-            read_jsonl(PREPARED_DIR / "validation.jsonl"),
+            read_jsonl(split_path("train")),
+            read_jsonl(split_path("validation")),
             config,
             CHECKPOINT_DIR,
         )
