@@ -12,7 +12,6 @@ torch, onnxruntime and transformers are imported inside `SpamClassifier.load`, s
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,6 @@ from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.text import normalize_text
 from spam_service.model.tokenization import TextTokenizer
-
-_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ class Engine(Protocol):
     backend: Backend
 
     def logits(self, encoded: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Logits (batch x labels, float32) for the tokenizer's int64 arrays (`EncodedBatch.arrays`)."""
+        """Logits (batch x labels, float32) for the tokenizer's int64 arrays (`TextTokenizer.pad`)."""
         ...
 
 

@@ -22,6 +22,7 @@ from spam_service.model.artifact import (
     weights_digest,
     write_serving_metadata,
 )
+from spam_service.model.labels import LABELS
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.paths import (
     BACKENDS_REPORT,
@@ -33,6 +34,7 @@ from spam_service.pipeline.paths import (
     export_dir,
     raw_collection,
 )
+from spam_service.pipeline.scores import METRIC_NAMES
 
 _logger = logging.getLogger(__name__)
 
@@ -46,7 +48,6 @@ DATA_PROVENANCE = {
     ),
 }
 
-METRIC_ROWS = ("accuracy", "spam_precision", "spam_recall", "spam_f1", "mcc", "ham_blocked_rate")
 MODELS = ("model", "transformer", "baseline")
 
 
@@ -73,7 +74,7 @@ def model_card(
     rows = "\n".join(
         f"| {name} | {_with_interval(metrics, name)} | {_with_interval(metrics['transformer'], name)} "
         f"| {_with_interval(metrics['baseline'], name)} |"
-        for name in METRIC_ROWS
+        for name in METRIC_NAMES
     )
     views = "\n".join(
         f"| {title} ({metrics[view]['n']}, {metrics[view]['n_spam']} spam) | "
@@ -169,9 +170,9 @@ def export(
         "base_model": base_model,
         "max_tokens": max_tokens,
         "default_backend": backends["default_backend"],
-        "labels": ["ham", "spam"],
+        "labels": list(LABELS),
         "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
-        "metrics": {key: metrics[key] for key in METRIC_ROWS},
+        "metrics": {key: metrics[key] for key in METRIC_NAMES},
         "backends": backends["backends"],
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
     }

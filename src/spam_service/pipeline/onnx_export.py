@@ -66,7 +66,7 @@ def export_onnx(checkpoint: Path, out_dir: Path) -> dict:
             output_names=["logits"],
             dynamic_axes={**dynamic, "logits": {0: "batch"}},
             opset_version=OPSET,
-            dynamo=False,  # the legacy exporter gives exact logits and the faster int8 model (see PITFALLS)
+            dynamo=False,  # the legacy exporter gives exact logits and the faster int8 model
         )
     root = logging.getLogger()
     level = root.level
