@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from spam_service.errors import ModelLoadError
-from spam_service.model.classifier import SpamClassifier, plan_forward_passes, weights_digest
+from spam_service.model.artifact import weights_digest
+from spam_service.model.classifier import SpamClassifier, plan_forward_passes
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok"]
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from spam_service.errors import ModelLoadError
-from spam_service.model.classifier import SERVING_METADATA_FILE, SpamClassifier
-from spam_service.model.engines import ONNX_DIR, ONNX_FILES, resolve_backend
+from spam_service.model.artifact import ONNX_DIR, ONNX_FILES, SERVING_METADATA_FILE
+from spam_service.model.classifier import SpamClassifier
+from spam_service.model.engines import resolve_backend
 from spam_service.pipeline.onnx_export import export_onnx
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok txt stop"]

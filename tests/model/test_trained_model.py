@@ -5,7 +5,8 @@ import stat
 
 import pytest
 
-from spam_service.model.classifier import SpamClassifier, weights_digest
+from spam_service.model.artifact import weights_digest
+from spam_service.model.classifier import SpamClassifier
 from spam_service.model.engines import BACKENDS
 from spam_service.pipeline.dataset import read_jsonl
 from spam_service.pipeline.evaluate import F1_TOLERANCE, choose_default_backend

@@ -1,7 +1,7 @@
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
 
-from spam_service.pipeline.scores import binary_metrics, bootstrap_intervals
+from spam_service.pipeline.scores import binary_metrics, bootstrap_intervals, unrounded_metrics
 
 TRUTH = ["spam", "spam", "spam", "ham", "ham", "ham", "ham", "ham", "ham", "spam"]
 PREDICTED = ["spam", "spam", "ham", "spam", "ham", "ham", "ham", "ham", "ham", "spam"]
@@ -38,3 +38,10 @@ def test_bootstrap_intervals_bracket_the_estimate_and_repeat_for_a_seed():
 def test_perfect_predictions_have_degenerate_intervals():
     intervals = bootstrap_intervals(TRUTH, TRUTH, samples=200)
     assert intervals["spam_f1"] == {"low": 1.0, "high": 1.0}
+
+
+def test_unrounded_metrics_are_the_exact_ratios_that_the_reports_round():
+    exact = unrounded_metrics(TRUTH, PREDICTED)
+    assert exact["spam_f1"] == 2 * 3 / (2 * 3 + 1 + 1)  # 3 spam caught, 1 ham flagged, 1 spam missed
+    assert exact["accuracy"] == 8 / 10
+    assert binary_metrics(TRUTH, PREDICTED) == {name: round(value, 4) for name, value in exact.items()}

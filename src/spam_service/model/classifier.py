@@ -11,9 +11,7 @@ torch, onnxruntime and transformers are imported inside `SpamClassifier.load`, s
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +20,11 @@ from typing import Any
 import numpy as np
 
 from spam_service.errors import REPRODUCE_HINT, ModelLoadError, first_line
+from spam_service.model.artifact import BASELINE_FILE, CONFIG_FILE, read_serving_metadata, weights_digest
 from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.text import normalize_text
 from spam_service.model.tokenization import TextTokenizer
-
-_logger = logging.getLogger(__name__)
-
-SERVING_METADATA_FILE = "serving.json"
-BASELINE_FILE = "baseline.joblib"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +96,13 @@ class SpamClassifier:
         file exists.
         """
         model_dir = Path(model_dir)
-        if not (model_dir / "config.json").is_file():
-            raise ModelLoadError(f"no model at {model_dir}/ (config.json missing): {REPRODUCE_HINT}")
+        if not (model_dir / CONFIG_FILE).is_file():
+            raise ModelLoadError(f"no model at {model_dir}/ ({CONFIG_FILE} missing): {REPRODUCE_HINT}")
         metadata = read_serving_metadata(model_dir)
         chosen = resolve_backend(backend, model_dir, metadata.get("default_backend"), onnx_dir)
         try:
             # config.json read as JSON: transformers' AutoConfig imports torch, which the ONNX engines do without.
-            config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+            config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
             tokenizer = TextTokenizer.load(model_dir, max_tokens=max_tokens)
             engine = load_engine(model_dir, chosen, threads=threads, onnx_dir=onnx_dir)
         except ModelLoadError:
@@ -215,25 +209,3 @@ def load_baseline(path: Path) -> Any:
     if not hasattr(baseline, "predict_proba") or SPAM not in list(getattr(baseline, "classes_", [])):
         raise ModelLoadError(f"{path} is not a spam/ham classifier with probabilities: {REPRODUCE_HINT}")
     return baseline
-
-
-def read_serving_metadata(model_dir: Path) -> dict[str, Any]:
-    path = model_dir / SERVING_METADATA_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path} is unreadable ({exc}): {REPRODUCE_HINT}") from exc
-
-
-def weights_digest(model_dir: Path) -> str:
-    """First 12 hex digits of the SHA-256 of the weights (and the baseline, when exported): identifies what
-    decides the predictions, not the run that made them."""
-    digest = hashlib.sha256()
-    weights = sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin"))
-    for path in [*weights, *sorted(model_dir.glob(BASELINE_FILE))]:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()[:12]

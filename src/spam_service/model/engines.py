@@ -23,19 +23,18 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from spam_service.errors import ModelLoadError, first_line
+from spam_service.model.artifact import onnx_path
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")  # what the tokenizer gives; models take a subset
-ONNX_DIR = "onnx"
-ONNX_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
 
 
 class Engine(Protocol):
     backend: Backend
 
     def logits(self, encoded: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Logits (batch x labels, float32) for the tokenizer's int64 arrays (`EncodedBatch.arrays`)."""
+        """Logits (batch x labels, float32) for the tokenizer's int64 arrays (`TextTokenizer.pad`)."""
         ...
 
 
@@ -96,10 +95,6 @@ class OnnxEngine:
     def logits(self, encoded: Mapping[str, np.ndarray]) -> np.ndarray:
         feed = {name: np.asarray(encoded[name], dtype=np.int64) for name in self.input_names}
         return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
-
-
-def onnx_path(model_dir: Path, backend: Backend, onnx_dir: Path | None = None) -> Path:
-    return (onnx_dir or model_dir / ONNX_DIR) / ONNX_FILES[backend]
 
 
 def resolve_backend(requested: str, model_dir: Path, default: str | None, onnx_dir: Path | None = None) -> Backend:

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from spam_service.errors import REPRODUCE_HINT, ModelLoadError
-
-TOKENIZER_FILE = "tokenizer.json"
+from spam_service.model.artifact import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ class TextTokenizer:
         path = model_dir / TOKENIZER_FILE
         if not path.is_file():
             raise ModelLoadError(f"model at {model_dir}/ has no fast tokenizer ({TOKENIZER_FILE}): {REPRODUCE_HINT}")
-        config_path = model_dir / "tokenizer_config.json"
+        config_path = model_dir / TOKENIZER_CONFIG_FILE
         config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
         pad_token = config.get("pad_token") or "[PAD]"
         if isinstance(pad_token, dict):  # older transformers save AddedToken objects

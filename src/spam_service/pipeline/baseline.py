@@ -8,7 +8,6 @@ probabilities on the same scale as the transformer's.
 """
 
 import logging
-from pathlib import Path
 
 import joblib
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -18,11 +17,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from spam_service.model.text import normalize_text
 from spam_service.pipeline.dataset import read_jsonl
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.prepare import PREPARED_DIR
+from spam_service.pipeline.paths import BASELINE_PATH, split_path
 
 _logger = logging.getLogger(__name__)
-
-BASELINE_PATH = Path("models/baseline.joblib")
 
 
 def build_baseline(C: float = 10.0, class_weight: str | None = "balanced") -> Pipeline:
@@ -46,7 +43,7 @@ def drop_process_specific_state(model: Pipeline) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("baseline")
-    train = read_jsonl(PREPARED_DIR / "train.jsonl")
+    train = read_jsonl(split_path("train"))
     model = build_baseline(C=params["C"], class_weight=params.get("class_weight"))
     model.fit([normalize_text(e.text) for e in train], [e.label for e in train])
     drop_process_specific_state(model)

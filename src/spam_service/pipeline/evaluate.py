@@ -24,19 +24,25 @@ from pathlib import Path
 from spam_service.model.classifier import Prediction, SpamClassifier
 from spam_service.model.engines import BACKENDS
 from spam_service.model.labels import HAM, LABELS, SPAM
-from spam_service.pipeline.baseline import BASELINE_PATH
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
-from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.prepare import PREPARED_DIR
+from spam_service.pipeline.paths import (
+    BACKENDS_REPORT,
+    BASELINE_PATH,
+    CHECKPOINT_DIR,
+    CLASSIFICATION_REPORT,
+    CONFUSION_MATRIX_PLOT,
+    ERRORS_REPORT,
+    METRICS_REPORT,
+    ONNX_OUT_DIR,
+    PROBE_PATH,
+    REPORTS_DIR,
+    split_path,
+)
 from spam_service.pipeline.scores import binary_metrics, metrics_with_intervals
-from spam_service.pipeline.train import CHECKPOINT_DIR
 
 _logger = logging.getLogger(__name__)
 
-REPORTS_DIR = Path("reports")
-PROBE_PATH = Path("data/probe/modern_sms.tsv")
-BACKENDS_REPORT = REPORTS_DIR / "backends.json"
 F1_TOLERANCE = 0.005  # how much test spam F1 a faster backend may give up against torch fp32
 SERVING_BATCH_SIZE = 32  # speed is measured at the service's default INFERENCE_BATCH_SIZE
 
@@ -134,7 +140,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("evaluate")
     max_tokens = load_params("export")["max_tokens"]
-    test = read_jsonl(PREPARED_DIR / "test.jsonl")
+    test = read_jsonl(split_path("test"))
     probe = read_collection(PROBE_PATH)
     truth = [e.label for e in test]
 
@@ -142,7 +148,7 @@ def main() -> None:
     default = choose_default_backend({backend: run.summary for backend, run in runs.items()})
     classifier, predictions = runs[default].classifier, runs[default].predictions
     labels = verdicts(predictions, classifier.spam_threshold)
-    seen = {dedup_key(e.text) for e in read_jsonl(PREPARED_DIR / "train.jsonl")}
+    seen = {dedup_key(e.text) for e in read_jsonl(split_path("train"))}
     unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
 
     bootstrap = {"samples": params["bootstrap_samples"], "seed": params["seed"]}
@@ -160,7 +166,7 @@ def main() -> None:
         "probe": compare_on(probe, verdicts(classifier.predict([e.text for e in probe]), classifier.spam_threshold)),
     }
     REPORTS_DIR.mkdir(exist_ok=True)
-    (REPORTS_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    METRICS_REPORT.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     backends = {
         "default_backend": default,
         "rule": f"fastest backend whose test spam F1 (served and transformer alone) is within {F1_TOLERANCE} "
@@ -172,13 +178,13 @@ def main() -> None:
 
     titles = {"model": "served (combined)", "transformer": "transformer alone", "baseline": "TF-IDF baseline alone"}
     matrices = {titles[n]: confusion_matrix(truth, v, labels=list(LABELS)).tolist() for n, v in labels.items()}
-    plot_confusion_matrices(matrices, REPORTS_DIR / "confusion_matrix.png")
+    plot_confusion_matrices(matrices, CONFUSION_MATRIX_PLOT)
     report = "\n".join(
         f"== {titles[name]} ==\n{classification_report(truth, predicted, labels=list(LABELS), digits=4)}"
         for name, predicted in labels.items()
     )
-    (REPORTS_DIR / "classification_report.txt").write_text(report, encoding="utf-8")
-    with (REPORTS_DIR / "errors.jsonl").open("w", encoding="utf-8") as handle:
+    CLASSIFICATION_REPORT.write_text(report, encoding="utf-8")
+    with ERRORS_REPORT.open("w", encoding="utf-8") as handle:
         for example, prediction in zip(test, predictions, strict=True):
             if prediction.label != example.label:
                 row = {

@@ -13,13 +13,28 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from spam_service.model.classifier import BASELINE_FILE, SERVING_METADATA_FILE, weights_digest
-from spam_service.model.engines import ONNX_DIR, ONNX_FILES
-from spam_service.pipeline.baseline import BASELINE_PATH
-from spam_service.pipeline.evaluate import BACKENDS_REPORT, REPORTS_DIR
-from spam_service.pipeline.onnx_export import ONNX_OUT_DIR
+from spam_service.model.artifact import (
+    BASELINE_FILE,
+    MODEL_CARD_FILE,
+    ONNX_DIR,
+    ONNX_FILES,
+    TOKENIZER_CONFIG_FILE,
+    weights_digest,
+    write_serving_metadata,
+)
+from spam_service.model.labels import LABELS
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.train import CHECKPOINT_DIR
+from spam_service.pipeline.paths import (
+    BACKENDS_REPORT,
+    BASELINE_PATH,
+    CHECKPOINT_DIR,
+    METRICS_REPORT,
+    ONNX_OUT_DIR,
+    TRAINING_SUMMARY_FILE,
+    export_dir,
+    raw_collection,
+)
+from spam_service.pipeline.scores import METRIC_NAMES
 
 _logger = logging.getLogger(__name__)
 
@@ -33,7 +48,6 @@ DATA_PROVENANCE = {
     ),
 }
 
-METRIC_ROWS = ("accuracy", "spam_precision", "spam_recall", "spam_f1", "mcc", "ham_blocked_rate")
 MODELS = ("model", "transformer", "baseline")
 
 
@@ -60,7 +74,7 @@ def model_card(
     rows = "\n".join(
         f"| {name} | {_with_interval(metrics, name)} | {_with_interval(metrics['transformer'], name)} "
         f"| {_with_interval(metrics['baseline'], name)} |"
-        for name in METRIC_ROWS
+        for name in METRIC_NAMES
     )
     views = "\n".join(
         f"| {title} ({metrics[view]['n']}, {metrics[view]['n_spam']} spam) | "
@@ -69,6 +83,7 @@ def model_card(
         for view, title in (("test_unseen", "test messages unseen in training"), ("probe", "modern SMS probe"))
     )
     data = metadata["data"]
+    fp32, int8 = (f"{ONNX_DIR}/{ONNX_FILES[backend]}" for backend in ("onnx", "onnx-int8"))
     return f"""# {metadata["name"]} ({metadata["version"]})
 
 Spam/ham classifier for SMS-like short messages: `{metadata["base_model"]}` fine-tuned as a two-class
@@ -79,7 +94,7 @@ add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
 ## Use
 Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
 and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
-only from a directory you trust). `onnx/model.onnx` (fp32) and `onnx/model.int8.onnx` (dynamic int8) are the same
+only from a directory you trust). `{fp32}` (fp32) and `{int8}` (dynamic int8) are the same
 network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
 output `logits`. Apply `spam_service.model.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
@@ -141,13 +156,13 @@ def export(
         shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
     shutil.copyfile(baseline, out_dir / BASELINE_FILE)
     # Saved tokenizers keep the base's 512 limit; pin the limit the model was evaluated with.
-    config_path = out_dir / "tokenizer_config.json"
+    config_path = out_dir / TOKENIZER_CONFIG_FILE
     tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
     tokenizer_config["model_max_length"] = max_tokens
     config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n", encoding="utf-8")
 
-    metrics = json.loads((REPORTS_DIR / "metrics.json").read_text(encoding="utf-8"))
-    training = json.loads((checkpoint / "training.json").read_text(encoding="utf-8"))
+    metrics = json.loads(METRICS_REPORT.read_text(encoding="utf-8"))
+    training = json.loads((checkpoint / TRAINING_SUMMARY_FILE).read_text(encoding="utf-8"))
     backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
     metadata = {
         "name": name,
@@ -155,14 +170,14 @@ def export(
         "base_model": base_model,
         "max_tokens": max_tokens,
         "default_backend": backends["default_backend"],
-        "labels": ["ham", "spam"],
+        "labels": list(LABELS),
         "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
-        "metrics": {key: metrics[key] for key in METRIC_ROWS},
+        "metrics": {key: metrics[key] for key in METRIC_NAMES},
         "backends": backends["backends"],
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
     }
-    (out_dir / SERVING_METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "README.md").write_text(model_card(metadata, metrics, training, backends), encoding="utf-8")
+    write_serving_metadata(out_dir, metadata)
+    (out_dir / MODEL_CARD_FILE).write_text(model_card(metadata, metrics, training, backends), encoding="utf-8")
     # save_pretrained writes weights 0600; a container running as another user must read them.
     for path in out_dir.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -176,13 +191,13 @@ def main() -> None:
         CHECKPOINT_DIR,
         BASELINE_PATH,
         ONNX_OUT_DIR,
-        Path("weights") / model["name"],
+        export_dir(model["name"]),
         name=model["name"],
         base_model=model["base"],
         max_tokens=load_params("export")["max_tokens"],
-        raw_data=Path(load_params("prepare")["raw"]),
+        raw_data=raw_collection(),
     )
-    _logger.info("exported %s version %s to weights/%s/", metadata["name"], metadata["version"], model["name"])
+    _logger.info("exported %s version %s to %s/", metadata["name"], metadata["version"], export_dir(model["name"]))
 
 
 if __name__ == "__main__":

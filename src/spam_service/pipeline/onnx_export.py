@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spam_service.model.engines import ONNX_FILES, OnnxEngine
-from spam_service.pipeline.train import CHECKPOINT_DIR
+from spam_service.model.artifact import ONNX_FILES
+from spam_service.model.engines import OnnxEngine
+from spam_service.pipeline.paths import CHECKPOINT_DIR, ONNX_OUT_DIR
 
 _logger = logging.getLogger(__name__)
 
-ONNX_OUT_DIR = Path("models/onnx")
 OPSET = 17
 FP32_TOLERANCE = 1e-3  # largest logit difference allowed between torch and the fp32 export
 
@@ -66,7 +66,7 @@ def export_onnx(checkpoint: Path, out_dir: Path) -> dict:
             output_names=["logits"],
             dynamic_axes={**dynamic, "logits": {0: "batch"}},
             opset_version=OPSET,
-            dynamo=False,  # the legacy exporter gives exact logits and the faster int8 model (see PITFALLS)
+            dynamo=False,  # the legacy exporter gives exact logits and the faster int8 model
         )
     root = logging.getLogger()
     level = root.level

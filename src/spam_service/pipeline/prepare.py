@@ -7,10 +7,9 @@ from pathlib import Path
 
 from spam_service.pipeline.dataset import read_collection, split_examples, write_jsonl
 from spam_service.pipeline.params import load_params
+from spam_service.pipeline.paths import PREPARED_DIR, raw_collection, split_path
 
 _logger = logging.getLogger(__name__)
-
-PREPARED_DIR = Path("data/prepared")
 
 
 def prepare(raw_path: Path, out_dir: Path, *, test_size: float, validation_size: float, seed: int) -> dict:
@@ -18,7 +17,7 @@ def prepare(raw_path: Path, out_dir: Path, *, test_size: float, validation_size:
     splits = split_examples(examples, test_size=test_size, validation_size=validation_size, seed=seed)
     summary = {}
     for name, split in splits.items():
-        write_jsonl(out_dir / f"{name}.jsonl", split)
+        write_jsonl(split_path(name, out_dir), split)
         summary[name] = dict(sorted(Counter(e.label for e in split).items()))
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
@@ -28,7 +27,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("prepare")
     summary = prepare(
-        Path(params["raw"]),
+        raw_collection(),
         PREPARED_DIR,
         test_size=params["test_size"],
         validation_size=params["validation_size"],

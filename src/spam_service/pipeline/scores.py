@@ -34,7 +34,8 @@ def _from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray)
     }
 
 
-def binary_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+def unrounded_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """The metrics at full precision: for choosing between checkpoints, where rounding could tie distinct scores."""
     truth = np.asarray(y_true) == SPAM
     predicted = np.asarray(y_pred) == SPAM
     counts = (
@@ -43,7 +44,12 @@ def binary_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, fl
         np.sum(truth & ~predicted),
         np.sum(~truth & ~predicted),
     )
-    return {name: round(float(value), 4) for name, value in _from_counts(*counts).items()}
+    return {name: float(value) for name, value in _from_counts(*counts).items()}
+
+
+def binary_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """The metrics rounded to 4 decimals, as the reports give them."""
+    return {name: round(value, 4) for name, value in unrounded_metrics(y_true, y_pred).items()}
 
 
 def bootstrap_intervals(

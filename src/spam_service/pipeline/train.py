@@ -24,11 +24,10 @@ from spam_service.pipeline.augment import augment_text
 from spam_service.pipeline.base_models import PACKAGED_BASES, BaseModelError, resolve_base_model
 from spam_service.pipeline.dataset import Example, read_jsonl
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.prepare import PREPARED_DIR
+from spam_service.pipeline.paths import CHECKPOINT_DIR, TRAINING_SUMMARY_FILE, split_path
+from spam_service.pipeline.scores import unrounded_metrics
 
 _logger = logging.getLogger(__name__)
-
-CHECKPOINT_DIR = Path("models/checkpoint")
 
 
 @dataclass
@@ -141,13 +140,8 @@ def _evaluate(model, batches: list[dict], labels: list[int]) -> tuple[float, flo
             total_loss += float(output.loss) * len(batch["labels"])
             predictions.extend(output.logits.argmax(dim=-1).tolist())
     model.train()
-    spam = LABEL2ID[SPAM]
-    tp = sum(p == spam and y == spam for p, y in zip(predictions, labels, strict=True))
-    fp = sum(p == spam and y != spam for p, y in zip(predictions, labels, strict=True))
-    fn = sum(p != spam and y == spam for p, y in zip(predictions, labels, strict=True))
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    accuracy = sum(p == y for p, y in zip(predictions, labels, strict=True)) / len(labels)
-    return total_loss / len(labels), f1, accuracy
+    metrics = unrounded_metrics([ID2LABEL[y] for y in labels], [ID2LABEL[p] for p in predictions])
+    return total_loss / len(labels), metrics["spam_f1"], metrics["accuracy"]
 
 
 def train(
@@ -268,7 +262,7 @@ def train(
         "best": asdict(best),
         "history": [asdict(p) for p in history],
     }
-    (out_dir / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out_dir / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
@@ -279,8 +273,8 @@ def main() -> None:
     config = TrainConfig(base_model=base_model, **params)
     try:
         summary = train(
-            read_jsonl(PREPARED_DIR / "train.jsonl"),
-            read_jsonl(PREPARED_DIR / "validation.jsonl"),
+            read_jsonl(split_path("train")),
+            read_jsonl(split_path("validation")),
             config,
             CHECKPOINT_DIR,
         )
