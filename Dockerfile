@@ -49,6 +49,7 @@ ENV HF_HUB_OFFLINE=1
 RUN python -m spam_service.pipeline.prepare \
     && python -m spam_service.pipeline.baseline \
     && python -m spam_service.pipeline.train \
+    && python -m spam_service.pipeline.onnx_export \
     && python -m spam_service.pipeline.evaluate \
     && python -m spam_service.pipeline.export
 

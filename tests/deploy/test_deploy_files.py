@@ -122,6 +122,16 @@ def test_dockerfile_is_multi_stage_cpu_only_non_root_with_a_healthcheck():
     assert "requirements-pipeline" not in runtime and "COPY --from=model /weights" in runtime
 
 
+def test_the_image_trains_with_every_dvc_stage_in_pipeline_order():
+    """`MODEL_SOURCE=trained` runs the stages itself (no DVC in the image): the same commands, in dvc.yaml's order."""
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    run = re.search(r"^RUN (python -m spam_service\.pipeline\..*?)\n\n", dockerfile, re.M | re.S)
+    assert run, "no RUN of the pipeline stages in the Dockerfile"
+    in_image = re.findall(r"python -m (spam_service\.pipeline\.\w+)", run.group(1))
+    assert in_image == [stage["cmd"].removeprefix("python -m ") for stage in stages.values()]
+
+
 def test_dockerignore_lets_no_secret_or_cache_into_the_build_context():
     lines = [line for line in (REPO_ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
     assert lines[0] == "**"  # an allowlist: only what follows with ! goes in
