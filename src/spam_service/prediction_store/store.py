@@ -35,6 +35,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from spam_service.errors import InvalidInputError, NotFoundError, StartupError, UnavailableError
+from spam_service.outage import OutageTracker
 from spam_service.prediction_store.schema import feedback, predictions
 
 _logger = logging.getLogger(__name__)
@@ -206,7 +207,6 @@ class PredictionStore:
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
         self.max_pending = max_pending
-        self.max_backoff = max_backoff
         self.busy_timeout = busy_timeout
         self._engine: Engine | None = None
         self._thread: threading.Thread | None = None
@@ -223,7 +223,7 @@ class PredictionStore:
         self._migrate_lock = threading.Lock()
         self._written = 0
         self._dropped = 0
-        self._last_error: str | None = None
+        self._outage = OutageTracker(_logger, first_delay=0.1, max_delay=max_backoff)
         self._last_drop_warning = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -235,11 +235,13 @@ class PredictionStore:
         try:
             self._migrate()
         except (OperationalError, InterfaceError) as exc:
-            self._last_error = _describe(exc)
-            _logger.warning(
+            message = _describe(exc)
+            self._outage.failed(
+                message,
                 "prediction store %s is unreachable (%s); predictions wait in memory and are retried",
                 self.target,
-                self._last_error,
+                message,
+                level=logging.WARNING,
             )
         except (SQLAlchemyError, OSError, CommandError) as exc:
             # Not a passing outage: a file that is no database, a revision this release does not know (the
@@ -268,7 +270,7 @@ class PredictionStore:
                 "prediction store: %d rows could not be written to %s before shutdown (%s); the request log has them",
                 left,
                 self.target,
-                self._last_error,
+                self._outage.last_error,
             )
         if self._engine is not None:
             self._engine.dispose()
@@ -364,7 +366,7 @@ class PredictionStore:
                 "(%d dropped since start-up; the request log still has them)",
                 len(self._pending),
                 self.target,
-                self._last_error,
+                self._outage.last_error,
                 self._dropped,
             )
 
@@ -384,11 +386,10 @@ class PredictionStore:
         return self._cond.wait_for(lambda: self._resolved >= sequence, timeout)
 
     def _run(self) -> None:
-        backoff = 0.0  # > 0 after a failure: wait this long before the next attempt
         while True:
             with self._cond:
-                if backoff:
-                    self._cond.wait(backoff)  # stop and flush requests cut the wait short
+                if self._outage.delay and self._pending:
+                    self._cond.wait(self._outage.delay)  # the last write failed; stop and flush requests cut it short
                 elif not self._stopping and not self._flush_requested and len(self._pending) < self.batch_rows:
                     self._cond.wait(self.flush_interval)
                 self._flush_requested = False
@@ -398,12 +399,8 @@ class PredictionStore:
                 if stopping:
                     return
                 continue
-            if self._write(batch):
-                backoff = 0.0
-                continue
-            if stopping and time.monotonic() + backoff >= self._stop_deadline:
+            if not self._write(batch) and stopping and time.monotonic() + self._outage.delay >= self._stop_deadline:
                 return  # the database still refuses at shutdown: `close` reports what is left
-            backoff = min(max(backoff * 2, 0.1), self.max_backoff)
 
     def _write(self, batch: list[tuple[int, PredictionRow]]) -> bool:
         assert self._engine is not None
@@ -418,14 +415,14 @@ class PredictionStore:
                 connection.execute(statement, [row.values() for _, row in batch])
         except (SQLAlchemyError, OSError) as exc:
             message = _describe(exc)
-            if message != self._last_error:
-                _logger.error(
-                    "prediction store: cannot write to %s (%s); %d rows wait in memory and are retried",
-                    self.target,
-                    message,
-                    self.rows_waiting,
-                )
-            self._last_error = message
+            self._outage.failed(
+                message,
+                "prediction store: cannot write to %s (%s); %d rows wait in memory and are retried",
+                self.target,
+                message,
+                self.rows_waiting,
+                level=logging.ERROR,
+            )
             return False
         last = batch[-1][0]
         with self._cond:
@@ -436,9 +433,7 @@ class PredictionStore:
             self._resolved = last
             self._written += len(batch)
             self._cond.notify_all()
-        if self._last_error is not None:
-            _logger.warning("prediction store: writing to %s again", self.target)
-            self._last_error = None
+        self._outage.succeeded("prediction store: writing to %s again", self.target, level=logging.WARNING)
         return True
 
     def _insert(self, table: sa.Table) -> Any:
@@ -458,7 +453,7 @@ class PredictionStore:
             rows_waiting=len(self._pending),
             rows_written=self._written,
             rows_dropped=self._dropped,
-            last_error=self._last_error,
+            last_error=self._outage.last_error,
         )
 
     # -- feedback and statistics (blocking: call them from a worker thread) ------------------------------------
