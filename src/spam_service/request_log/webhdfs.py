@@ -9,7 +9,6 @@ calls work. `datanode_rewrites` maps such a host:port to one the service can rea
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,8 +19,6 @@ from spam_service.errors import SpamServiceError, StartupError
 if TYPE_CHECKING:
     import requests
     from hdfs import InsecureClient
-
-_logger = logging.getLogger(__name__)
 
 # RemoteExceptions that clear up by themselves: waiting and retrying is the fix.
 TRANSIENT_EXCEPTIONS = frozenset(
