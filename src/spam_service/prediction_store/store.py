@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from spam_service.errors import InvalidInputError, NotFoundError, StartupError, UnavailableError
+from spam_service.errors import InvalidInputError, NotFoundError, StartupError, UnavailableError, first_line
 from spam_service.outage import OutageTracker
 from spam_service.prediction_store.schema import feedback, predictions
 
@@ -180,8 +180,7 @@ def head_revision() -> str | None:
 def _describe(exc: BaseException) -> str:
     """One line for the log and /status: the driver's first line names the cause (refused, auth, locked)."""
     original = getattr(exc, "orig", None) or exc
-    first_line = (str(original).strip().splitlines() or [""])[0]
-    return f"{type(original).__name__}: {first_line}"[:300]
+    return f"{type(original).__name__}: {first_line(original)}"[:300]
 
 
 class PredictionStore:
