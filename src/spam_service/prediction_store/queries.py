@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from spam_service.errors import InvalidInputError, NotFoundError
+from spam_service.model.labels import SPAM
 from spam_service.prediction_store.database import Database, utc_now
 from spam_service.prediction_store.schema import feedback, predictions
 
@@ -131,7 +132,7 @@ def counts_by_model(database: Database, since: datetime | None, until: datetime 
     def count_if(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    predicted_spam = p.c.label == "spam"
+    predicted_spam = p.c.label == SPAM
     statement = (
         sa.select(
             p.c.model_name,
@@ -142,9 +143,9 @@ def counts_by_model(database: Database, since: datetime | None, until: datetime 
             count_if(predicted_spam),
             sa.func.count(f.c.label),
             count_if(f.c.label == p.c.label),
-            count_if(predicted_spam & (f.c.label == "spam")),
+            count_if(predicted_spam & (f.c.label == SPAM)),
             count_if(predicted_spam & f.c.label.is_not(None)),
-            count_if(f.c.label == "spam"),
+            count_if(f.c.label == SPAM),
         )
         .select_from(p.outerjoin(f, (f.c.request_id == p.c.request_id) & (f.c.text_index == p.c.text_index)))
         .group_by(p.c.model_name, p.c.model_version)
