@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from spam_service.errors import SpamServiceError, StartupError
+from spam_service.errors import SpamServiceError, StartupError, first_line
 
 if TYPE_CHECKING:
     import requests
@@ -127,10 +127,9 @@ class HdfsFiles:
             return method(*args, **kwargs)
         except ClientError as error:
             exception = getattr(error, "exception", None)
-            first_line = (str(error).strip().splitlines() or [""])[0][:300]
             transient = exception in TRANSIENT_EXCEPTIONS or exception is None
             raise HdfsError(
-                f"{exception or 'error'}: {first_line}", transient=transient, exception=exception
+                f"{exception or 'error'}: {first_line(error)}", transient=transient, exception=exception
             ) from error
         except requests.exceptions.ConnectionError as error:
             raise HdfsError(self._describe_connection_error(error), transient=True) from error
