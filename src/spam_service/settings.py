@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     @field_validator("prediction_store_url")
     @classmethod
     def _store_url_is_usable(cls, value: SecretStr) -> SecretStr:
-        from spam_service.prediction_store.store import parse_store_url
+        from spam_service.prediction_store.database import parse_store_url
 
         parse_store_url(value.get_secret_value())  # ValueError names no part of the URL: it may hold a password
         return value

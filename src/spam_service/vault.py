@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from spam_service.errors import StartupError
+from spam_service.outage import OutageTracker
 
 if TYPE_CHECKING:
     import hvac
@@ -106,7 +107,7 @@ class VaultSession:
         self._client: hvac.Client | None = None
         self._ttl = 0
         self._renewable = False
-        self._last_error: str | None = None
+        self._outage = OutageTracker(_logger)  # renewal failures; `_next_wait` paces the retries
         self._last_renewal: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -192,7 +193,7 @@ class VaultSession:
             "token_ttl_s": self._ttl,
             "renewable": self._renewable,
             "last_renewal": self._last_renewal,
-            "last_error": self._last_error,
+            "last_error": self._outage.last_error,
         }
 
     def _renew_forever(self) -> None:
@@ -200,17 +201,15 @@ class VaultSession:
             try:
                 self._renew_once()
             except VaultError as error:
-                if str(error) != self._last_error:
-                    _logger.warning("vault: keeping the token alive failed (%s); retrying", error)
-                self._last_error = str(error)
+                self._outage.failed(
+                    str(error), "vault: keeping the token alive failed (%s); retrying", error, level=logging.WARNING
+                )
                 continue
-            if self._last_error is not None:
-                _logger.info("vault: token renewed again")
-            self._last_error = None
+            self._outage.succeeded("vault: token renewed again", level=logging.INFO)
             self._last_renewal = time.time()
 
     def _next_wait(self) -> float:
-        if self._last_error is not None:
+        if self._outage.failing:
             return 10.0 if not self._ttl else min(30.0, max(1.0, self._ttl / 10))
         return max(1.0, self._ttl * 2 / 3) if self._ttl else 3600.0
 

@@ -34,6 +34,7 @@ def request_id_of(request: Request) -> str | None:
 def error_response(
     request: Request, status_code: int, detail: str, errors: Sequence[dict[str, Any]] = ()
 ) -> JSONResponse:
+    """The one error body of the service: these handlers' and the middleware's (413)."""
     return JSONResponse(
         {"detail": detail, "errors": list(errors), "request_id": request_id_of(request)},
         status_code=status_code,

@@ -1,12 +1,13 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer and slow every response)."""
 
-import json
 import time
 import uuid
 from collections.abc import Collection
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spam_service.api.error_handlers import error_response
 from spam_service.observability.logging import current_request_id
 from spam_service.observability.prometheus import UNMATCHED_ROUTE, ServiceMetrics
 
@@ -55,7 +56,7 @@ class RequestContextMiddleware:
 
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            await self._refuse_too_large(int(length), request_id, send_with_id)
+            await self._refuse_too_large(int(length), scope, receive, send_with_id)
             route = scope["path"] if scope["path"] in self.static_routes else UNMATCHED_ROUTE
             self._observe(route, scope, status, started)
             current_request_id.reset(token)
@@ -80,15 +81,10 @@ class RequestContextMiddleware:
         if self.metrics is not None:
             self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - started)
 
-    async def _refuse_too_large(self, length: int, request_id: str, send: Send) -> None:
-        body = json.dumps(
-            {
-                "detail": f"request body is {length} bytes; the limit is {self.max_body_bytes} "
-                "(MAX_TEXTS_PER_REQUEST x MAX_TEXT_CHARS): send fewer or shorter texts",
-                "errors": [],
-                "request_id": request_id,
-            }
-        ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse_too_large(self, length: int, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = (
+            f"request body is {length} bytes; the limit is {self.max_body_bytes} "
+            "(MAX_TEXTS_PER_REQUEST x MAX_TEXT_CHARS): send fewer or shorter texts"
+        )
+        # Request(scope) reads the request id set in scope["state"] above; the body is never read.
+        await error_response(Request(scope), 413, detail)(scope, receive, send)

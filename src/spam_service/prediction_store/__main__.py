@@ -12,7 +12,8 @@ import sys
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 
-from spam_service.prediction_store.store import PredictionStore, alembic_config, head_revision
+from spam_service.prediction_store.database import alembic_config, head_revision
+from spam_service.prediction_store.writer import PredictionStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store = PredictionStore(Settings().prediction_store_url.get_secret_value())
     if args.action == "sql":
-        command.upgrade(alembic_config(url=store.url), "head", sql=True)
+        command.upgrade(alembic_config(url=store.database.url), "head", sql=True)
         return 0
     if args.action == "upgrade":
         store.start()
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{store.target}: schema at {head_revision()}")
         return 0
-    engine = store.create_engine()
+    engine = store.database.create_engine()
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()

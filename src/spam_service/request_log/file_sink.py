@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from spam_service.request_log.base import SinkStatus
+from spam_service.request_log.descriptors import write_all
 from spam_service.request_log.journal import Journal
 from spam_service.request_log.records import encode_record, utc_day
 
@@ -33,7 +34,7 @@ class AppendOnlyFiles:
             for name, chunks in by_file.items():
                 fd = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 written.append((fd, os.fstat(fd).st_size))
-                _write_all(fd, b"".join(chunks))
+                write_all(fd, b"".join(chunks))
                 if self.fsync:
                     os.fsync(fd)
         except OSError:
@@ -44,12 +45,6 @@ class AppendOnlyFiles:
         finally:
             for fd, _ in written:
                 os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class FileRequestLogSink:

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from spam_service.outage import OutageTracker
 from spam_service.request_log.base import SinkStatus
 from spam_service.request_log.journal import Journal
 from spam_service.request_log.records import encode_record, utc_day
@@ -64,17 +65,15 @@ class HdfsRequestLogSink:
         self.flush_bytes = flush_bytes
         self.max_chunk_bytes = max_chunk_bytes
         self.spool_warn_bytes = spool_warn_bytes
-        self.max_backoff = max_backoff
         self.spool = Spool(spool_dir, segment_bytes=segment_bytes, fsync=fsync)
         self._journal = Journal(self.spool, name="request-log-spool", on_stored=self._stored)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._connected: bool | None = None
-        self._last_error: str | None = None
-        self._errors = 0  # failed shipping attempts (the journal counts failed spool writes)
+        # Failed shipping attempts (the journal counts failed spool writes).
+        self._outage = OutageTracker(_logger, first_delay=0.5, max_delay=max_backoff)
         self._retry_at = 0.0
-        self._backoff = 0.0
         self._warned_full_at = 0.0
         self._close_deadline: float | None = None
         self._lines_from_finished = 0  # lines shipped from targets already removed from the spool
@@ -100,11 +99,11 @@ class HdfsRequestLogSink:
             ready=self._journal.alive and self._journal.last_error is None,
             lines_waiting=self._journal.lines_waiting + sum(max(t.lines_stored, 0) for t in targets),
             lines_written=self._lines_shipped_total(targets),
-            last_error=self._journal.last_error or self._last_error,
+            last_error=self._journal.last_error or self._outage.last_error,
             target=f"{self.files.url}{self.log_dir}/date=*/{self.file_name}",
             connected=self._connected,
             bytes_waiting=waiting_bytes,
-            errors=self._journal.errors + self._errors,
+            errors=self._journal.errors + self._outage.errors,
         )
 
     def close(self, timeout: float = 10.0) -> None:
@@ -215,30 +214,32 @@ class HdfsRequestLogSink:
         elif length < target.start:
             target.broken = f"{path} holds {length} bytes; the spool starts at {target.start}: spool files are missing"
         if target.broken:
-            _logger.error("request log: %s; leaving %s in the spool for an operator", target.broken, target.directory)
-            self._errors += 1
-            self._last_error = target.broken
+            self._outage.failed(
+                target.broken,
+                "request log: %s; leaving %s in the spool for an operator",
+                target.broken,
+                target.directory,
+                level=logging.ERROR,
+            )
             return
         # A claimed file may be partly in HDFS already (shipped by the run that died): those lines are not waiting.
         already = self.spool.lines_between(target, target.start, length) if length > target.start else 0
         self.spool.shipped(target, length, already)
 
     def _failed(self, error: HdfsError) -> None:
-        self._errors += 1
         self._connected = False
-        self._backoff = min(self.max_backoff, max(0.5, self._backoff * 2))
-        self._retry_at = time.monotonic() + self._backoff * random.uniform(0.8, 1.2)
         message = str(error)
-        if message != self._last_error:
-            log = _logger.warning if error.transient else _logger.error
-            log("request log: HDFS append failed (%s); lines stay in the spool, retrying with back-off", message)
-        self._last_error = message
+        self._outage.failed(
+            message,
+            "request log: HDFS append failed (%s); lines stay in the spool, retrying with back-off",
+            message,
+            level=logging.WARNING if error.transient else logging.ERROR,
+        )
+        # Jitter: replicas that lost HDFS together do not all come back at the same instant.
+        self._retry_at = time.monotonic() + self._outage.delay * random.uniform(0.8, 1.2)
 
     def _succeeded(self) -> None:
-        if self._last_error is not None:
-            _logger.info("request log: shipping to HDFS again")
-            self._last_error = None
-        self._backoff = 0.0
+        self._outage.succeeded("request log: shipping to HDFS again", level=logging.INFO)
         self._retry_at = 0.0
 
     def _warn_if_spool_large(self) -> None:

@@ -20,6 +20,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
+from spam_service.outage import OutageTracker
+
 _logger = logging.getLogger(__name__)
 
 
@@ -57,13 +59,11 @@ class Journal:
         self.store = store
         self.name = name
         self.max_batch = max_batch
-        self.max_backoff = max_backoff
         self._on_stored = on_stored
         self._queue: queue.SimpleQueue[_Entry | object] = queue.SimpleQueue()
         self._pending: list[_Entry] = []
         self._written = 0
-        self._last_error: str | None = None
-        self._errors = 0
+        self._outage = OutageTracker(_logger, first_delay=0.1, max_delay=max_backoff)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -97,11 +97,11 @@ class Journal:
     @property
     def errors(self) -> int:
         """Failed store attempts since start-up (each retry counts)."""
-        return self._errors
+        return self._outage.errors
 
     @property
     def last_error(self) -> str | None:
-        return self._last_error
+        return self._outage.last_error
 
     def close(self, timeout: float = 10.0) -> None:
         if self._thread is None:
@@ -116,20 +116,16 @@ class Journal:
         self._thread = None
 
     def _run(self) -> None:
-        backoff = 0.05
         stopping = False
         while True:
-            stopping = self._collect(block=not self._pending, timeout=backoff) or stopping
+            # Lines are pending here only after a failed store: new lines, or the back-off passing, retry it.
+            stopping = self._collect(block=not self._pending, timeout=self._outage.delay) or stopping
             if not self._pending:
                 if stopping:
                     return
                 continue
-            if self._store_pending():
-                backoff = 0.05
-            elif stopping:
+            if not self._store_pending() and stopping:
                 return  # the disk still refuses at shutdown: `close` reports what is left
-            else:
-                backoff = min(backoff * 2, self.max_backoff)
 
     def _collect(self, *, block: bool, timeout: float) -> bool:
         """Move queued lines to `_pending`; True once told to stop. Waits for the first line when `block`."""
@@ -155,19 +151,21 @@ class Journal:
         try:
             self.store.write([(entry.key, entry.data) for entry in self._pending])
         except OSError as exc:
-            self._errors += 1
             message = f"cannot write to {self.store.describe()}: {exc.strerror or exc}"
-            if message != self._last_error:
-                _logger.error("%s: %s; %d lines kept in memory and retried", self.name, message, len(self._pending))
-            self._last_error = message
+            self._outage.failed(
+                message,
+                "%s: %s; %d lines kept in memory and retried",
+                self.name,
+                message,
+                len(self._pending),
+                level=logging.ERROR,
+            )
             self._release(self._pending)  # the requests go on; the lines stay pending
             return False
         stored, self._pending = self._pending, []
         self._written += len(stored)
         self._release(stored)
-        if self._last_error is not None:
-            _logger.warning("%s: writing to %s again", self.name, self.store.describe())
-            self._last_error = None
+        self._outage.succeeded("%s: writing to %s again", self.name, self.store.describe(), level=logging.WARNING)
         if self._on_stored is not None:
             self._on_stored()
         return True

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spam_service.request_log.descriptors import write_all
+
 _logger = logging.getLogger(__name__)
 
 SPOOL_SUFFIX = ".spool"
@@ -152,7 +154,8 @@ class Spool:
                 before.append((target, len(target.segments)))
                 for data in chunks:
                     segment = self._segment_for_append(target, grown)
-                    _write_all(target._fd, data)
+                    assert target._fd is not None  # `_segment_for_append` opened it
+                    write_all(target._fd, data)
                     grown[id(segment)] = (segment, grown.get(id(segment), (segment, segment.size))[1] + len(data))
                 if self.fsync and target._fd is not None:
                     os.fsync(target._fd)
@@ -330,13 +333,6 @@ def _scan_segments(spool_dir: Path) -> list[Segment]:
 def _count_lines(path: Path) -> int:
     with path.open("rb") as handle:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-
-
-def _write_all(fd: int | None, data: bytes) -> None:
-    assert fd is not None
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _fsync_dir(directory: Path) -> None:

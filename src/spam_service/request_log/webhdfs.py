@@ -9,19 +9,16 @@ calls work. `datanode_rewrites` maps such a host:port to one the service can rea
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from spam_service.errors import SpamServiceError, StartupError
+from spam_service.errors import SpamServiceError, StartupError, first_line
 
 if TYPE_CHECKING:
     import requests
     from hdfs import InsecureClient
-
-_logger = logging.getLogger(__name__)
 
 # RemoteExceptions that clear up by themselves: waiting and retrying is the fix.
 TRANSIENT_EXCEPTIONS = frozenset(
@@ -130,10 +127,9 @@ class HdfsFiles:
             return method(*args, **kwargs)
         except ClientError as error:
             exception = getattr(error, "exception", None)
-            first_line = (str(error).strip().splitlines() or [""])[0][:300]
             transient = exception in TRANSIENT_EXCEPTIONS or exception is None
             raise HdfsError(
-                f"{exception or 'error'}: {first_line}", transient=transient, exception=exception
+                f"{exception or 'error'}: {first_line(error)}", transient=transient, exception=exception
             ) from error
         except requests.exceptions.ConnectionError as error:
             raise HdfsError(self._describe_connection_error(error), transient=True) from error

@@ -1,0 +1,163 @@
+"""Feedback and statistics: the SQL behind /feedback and /statistics, and what it returns.
+
+Both block on the database: the API calls them from a worker thread, through `PredictionStore`, which first makes
+sure the rows they read are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from spam_service.errors import InvalidInputError, NotFoundError
+from spam_service.model.labels import SPAM
+from spam_service.prediction_store.database import Database, utc_now
+from spam_service.prediction_store.schema import feedback, predictions
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackResult:
+    request_id: str
+    index: int
+    label: str
+    predicted_label: str
+    model_name: str
+    model_version: str
+    changed: bool  # stored something new (first feedback, or a different label)
+    replaced: str | None  # the earlier, different label this one replaced
+
+    @property
+    def correct(self) -> bool:
+        return self.label == self.predicted_label
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Aggregates of one model version (or of all): counts from SQL, rates derived here (None when undefined)."""
+
+    predictions: int
+    spam_predicted: int
+    with_feedback: int
+    correct: int
+    true_spam: int  # predicted spam, fed back spam
+    fed_back_predicted_spam: int
+    fed_back_spam: int
+
+    @staticmethod
+    def _ratio(numerator: int, denominator: int) -> float | None:
+        return round(numerator / denominator, 6) if denominator else None
+
+    @property
+    def spam_share(self) -> float | None:
+        return self._ratio(self.spam_predicted, self.predictions)
+
+    @property
+    def correctness_rate(self) -> float | None:
+        return self._ratio(self.correct, self.with_feedback)
+
+    @property
+    def spam_precision(self) -> float | None:
+        return self._ratio(self.true_spam, self.fed_back_predicted_spam)
+
+    @property
+    def spam_recall(self) -> float | None:
+        return self._ratio(self.true_spam, self.fed_back_spam)
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCounts:
+    model_name: str
+    model_version: str
+    first_prediction: datetime
+    last_prediction: datetime
+    counts: Counts
+
+
+def record_feedback(database: Database, request_id: str, index: int, label: str) -> FeedbackResult:
+    """Store the true label of prediction `index` of `request_id`; the latest label wins.
+
+    Raises NotFoundError (unknown request), InvalidInputError (index out of range), UnavailableError.
+    """
+    with database.transaction() as connection:
+        rows = connection.execute(
+            sa.select(predictions.c.text_index, predictions.c.label, predictions.c.model_name,
+                      predictions.c.model_version)
+            .where(predictions.c.request_id == request_id)
+            .order_by(predictions.c.text_index)
+        ).all()  # fmt: skip
+        if not rows:
+            raise NotFoundError(
+                f"no predictions are stored for request_id {request_id!r}: send the request_id of a /predict "
+                "response (its body's request_id, or its X-Request-ID header)"
+            )
+        if not 0 <= index < len(rows):
+            raise InvalidInputError(
+                f"request {request_id} has {len(rows)} prediction{'s' if len(rows) != 1 else ''}; "
+                f"index must be 0..{len(rows) - 1} (the position of the text in that request)"
+            )
+        prediction = rows[index]
+        key = (feedback.c.request_id == request_id) & (feedback.c.text_index == index)
+        earlier = connection.execute(sa.select(feedback.c.label).where(key)).scalar_one_or_none()
+        if earlier != label:
+            statement = database.insert(feedback).values(
+                request_id=request_id, text_index=index, label=label, received_at=utc_now()
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=["request_id", "text_index"],
+                set_={"label": statement.excluded.label, "received_at": statement.excluded.received_at},
+            )
+            connection.execute(statement)
+    return FeedbackResult(
+        request_id=request_id,
+        index=index,
+        label=label,
+        predicted_label=prediction.label,
+        model_name=prediction.model_name,
+        model_version=prediction.model_version,
+        changed=earlier != label,
+        replaced=earlier if earlier is not None and earlier != label else None,
+    )
+
+
+def counts_by_model(database: Database, since: datetime | None, until: datetime | None) -> list[ModelCounts]:
+    """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL."""
+    p, f = predictions, feedback
+
+    def count_if(condition: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    predicted_spam = p.c.label == SPAM
+    statement = (
+        sa.select(
+            p.c.model_name,
+            p.c.model_version,
+            sa.func.min(p.c.predicted_at),
+            sa.func.max(p.c.predicted_at),
+            sa.func.count(),
+            count_if(predicted_spam),
+            sa.func.count(f.c.label),
+            count_if(f.c.label == p.c.label),
+            count_if(predicted_spam & (f.c.label == SPAM)),
+            count_if(predicted_spam & f.c.label.is_not(None)),
+            count_if(f.c.label == SPAM),
+        )
+        .select_from(p.outerjoin(f, (f.c.request_id == p.c.request_id) & (f.c.text_index == p.c.text_index)))
+        .group_by(p.c.model_name, p.c.model_version)
+        .order_by(sa.func.min(p.c.predicted_at))
+    )
+    if since is not None:
+        statement = statement.where(p.c.predicted_at >= since)
+    if until is not None:
+        statement = statement.where(p.c.predicted_at < until)
+    with database.transaction() as connection:
+        rows = connection.execute(statement).all()
+    return [
+        ModelCounts(name, version, first, last, Counts(*(int(value) for value in counts)))
+        for name, version, first, last, *counts in rows
+    ]

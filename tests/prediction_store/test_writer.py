@@ -1,0 +1,151 @@
+"""The batching writer against SQLite and a real PostgreSQL server: batched writes, flush at close, feedback on
+rows not yet written, and an unreachable database (rows wait and are retried)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from spam_service.errors import NotFoundError, UnavailableError
+from spam_service.prediction_store import PredictionStore
+from spam_service.prediction_store.database import utc_now
+from spam_service.prediction_store.schema import feedback
+from tests.support.prediction_store import MODEL, rows_in, wait_until
+
+
+def test_rows_are_written_in_batches_by_size_before_the_interval(make_store, store_url):
+    store = make_store(flush_interval=30, batch_rows=100)
+    for i in range(250):
+        store.add(f"r{i}", predictions=[("ham", 0.1)], **MODEL)
+    wait_until(lambda: store.status().rows_written == 200)  # two full batches, long before 30 s
+    assert store.status().rows_waiting == 50
+    assert store.flush(timeout=10)
+    assert store.status().rows_written == 250 and len(rows_in(store_url)) == 250
+
+
+def test_rows_are_written_within_the_flush_interval(make_store, store_url):
+    store = make_store(flush_interval=0.1)
+    store.add("r1", predictions=[("spam", 0.97), ("ham", 0.02)], texts=["WIN", "hi"], **MODEL)
+    wait_until(lambda: store.status().rows_written == 2, timeout=5)
+    stored = rows_in(store_url)
+    assert [(r.request_id, r.text_index, r.label, r.model_version) for r in stored] == [
+        ("r1", 0, "spam", "v1"),
+        ("r1", 1, "ham", "v1"),
+    ]
+    assert stored[0].spam_probability == pytest.approx(0.97)
+    assert abs(stored[0].predicted_at - utc_now()) < timedelta(minutes=1)
+    assert [r.text for r in stored] == [None, None]  # texts only with store_texts
+
+
+def test_texts_are_stored_when_configured(make_store, store_url):
+    store = make_store(store_texts=True)
+    store.add("r1", predictions=[("spam", 0.97), ("ham", 0.02)], texts=["WIN a prize ✨", ""], **MODEL)
+    assert store.flush()
+    assert [r.text for r in rows_in(store_url)] == ["WIN a prize ✨", ""]
+
+
+def test_close_writes_every_queued_row(store_url):
+    store = PredictionStore(store_url, flush_interval=60, batch_rows=10_000)
+    store.start()
+    for i in range(30):
+        store.add(f"r{i}", predictions=[("ham", 0.1), ("spam", 0.9)], **MODEL)
+    assert store.status().rows_written == 0
+    store.close()
+    assert len(rows_in(store_url)) == 60
+
+
+def test_feedback_right_after_predicting_finds_rows_not_yet_written(make_store, store_url):
+    store = make_store(flush_interval=60)  # the writer would not write for a minute on its own
+    store.add("r1", predictions=[("spam", 0.9), ("ham", 0.1)], **MODEL)
+    result = store.record_feedback("r1", 1, "spam")
+    assert (result.predicted_label, result.correct, result.changed, result.replaced) == ("ham", False, True, None)
+    assert (result.model_name, result.model_version) == ("spam-minilm", "v1")
+    assert [(r.request_id, r.text_index, r.label) for r in rows_in(store_url, feedback)] == [("r1", 1, "spam")]
+
+
+# -- an unreachable database -------------------------------------------------------------------------------------
+
+
+class Outage:
+    """Makes the store's database refuse writes: SQLite locked by another connection, PostgreSQL stopped."""
+
+    def __init__(self, kind: str, url: str, server=None) -> None:
+        self.kind, self.url, self.server = kind, url, server
+        self._lock: sqlite3.Connection | None = None
+
+    @contextlib.contextmanager
+    def down(self) -> Iterator[None]:
+        if self.kind == "sqlite":
+            self._lock = sqlite3.connect(sa.make_url(self.url).database, isolation_level=None)
+            self._lock.execute("BEGIN EXCLUSIVE")
+        else:
+            self.server.stop()
+        try:
+            yield
+        finally:
+            if self._lock is not None:
+                self._lock.rollback()
+                self._lock.close()
+                self._lock = None
+            else:
+                self.server.start()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outage(request, tmp_path) -> Outage:
+    if request.param == "sqlite":
+        return Outage("sqlite", f"sqlite:///{tmp_path / 'predictions.sqlite3'}")
+    server = request.getfixturevalue("stoppable_postgres")
+    return Outage("postgresql", server.create_database(f"test_{uuid.uuid4().hex[:12]}"), server)
+
+
+def test_rows_wait_in_memory_while_the_database_is_down_and_are_written_when_it_is_back(outage, open_stores, caplog):
+    store = PredictionStore(outage.url, flush_interval=0.05, max_backoff=0.2, busy_timeout=0.2)
+    store.start()
+    open_stores.append(store)
+    store.add("before", predictions=[("ham", 0.1)], **MODEL)
+    assert store.flush()
+    with outage.down():
+        store.add("during", predictions=[("spam", 0.9), ("ham", 0.2)], **MODEL)
+        wait_until(lambda: store.status().last_error is not None)
+        status = store.status()
+        assert (status.rows_waiting, status.rows_written) == (2, 1)
+        assert "cannot write to" in caplog.text and "2 rows wait in memory" in caplog.text
+        with pytest.raises(UnavailableError, match="retry later"):
+            store.record_feedback("during", 0, "spam", timeout=0.5)
+    wait_until(lambda: store.status().rows_written == 3, timeout=20)
+    assert store.status().last_error is None and store.status().rows_waiting == 0
+    assert sorted(r.request_id for r in rows_in(outage.url)) == ["before", "during", "during"]
+    assert store.record_feedback("during", 0, "spam").correct
+
+
+def test_past_the_memory_bound_new_rows_are_dropped_with_a_warning(outage, open_stores, caplog):
+    store = PredictionStore(outage.url, flush_interval=0.05, max_backoff=0.2, busy_timeout=0.2, max_pending=3)
+    store.start()
+    open_stores.append(store)
+    with outage.down():
+        store.add("kept", predictions=[("ham", 0.1)] * 3, **MODEL)
+        store.add("dropped", predictions=[("ham", 0.1)], **MODEL)
+        assert store.status().rows_dropped == 1
+        assert "new predictions are NOT stored" in caplog.text
+    wait_until(lambda: store.status().rows_written == 3, timeout=20)
+    with pytest.raises(NotFoundError):
+        store.record_feedback("dropped", 0, "ham")
+
+
+def test_a_postgresql_server_down_at_start_up_does_not_stop_the_store(stoppable_postgres, open_stores):
+    url = stoppable_postgres.create_database(f"test_{uuid.uuid4().hex[:12]}")
+    with Outage("postgresql", url, stoppable_postgres).down():
+        store = PredictionStore(url, flush_interval=0.05, max_backoff=0.2, busy_timeout=1)
+        store.start()  # no exception: the writer migrates once the server answers
+        open_stores.append(store)
+        assert not store.status().schema_ready and store.status().last_error
+        store.add("r1", predictions=[("spam", 0.9)], **MODEL)
+    wait_until(lambda: store.status().rows_written == 1, timeout=20)
+    assert store.status().schema_ready
