@@ -146,17 +146,17 @@ def test_message_texts_reach_stdout_only_with_log_texts(trained_model_dir, tmp_p
     assert all({"time", "level", "logger", "message", "request_id"} <= line.keys() for line in lines)
     assert all(line["time"].endswith("Z") for line in lines)
     loggers = {line["logger"] for line in lines}
-    assert {"uvicorn.error", "uvicorn.access", "spam_service.api.routes"} <= loggers
+    assert {"uvicorn.error", "uvicorn.access", "spam_service.api.routes.predict"} <= loggers
     assert any("Uvicorn running on" in line["message"] for line in lines)  # uvicorn's start-up line, as JSON
     by_request = {}
     for line in lines:
         by_request.setdefault(line["request_id"], []).append(line)
     answered_id, refused_id = answered.json()["request_id"], refused.json()["request_id"]
-    assert {line["logger"] for line in by_request[answered_id]} == {"spam_service.api.routes", "uvicorn.access"}
+    assert {line["logger"] for line in by_request[answered_id]} == {"spam_service.api.routes.predict", "uvicorn.access"}
     assert [line["logger"] for line in by_request[refused_id]] == ["uvicorn.access"]
     assert all(line["request_id"] is None for line in lines if line["logger"] == "uvicorn.error")  # outside requests
 
-    [predict_line] = [line for line in by_request[answered_id] if line["logger"] == "spam_service.api.routes"]
+    [predict_line] = [line for line in by_request[answered_id] if line["logger"] == "spam_service.api.routes.predict"]
     if log_texts:
         assert SECRET_TEXT in predict_line["message"]
         assert stdout.count(SECRET_TEXT) == 1  # only the answered request's line; refused bodies are never logged
