@@ -37,7 +37,12 @@ class NotFoundError(SpamServiceError):
 
 
 class UnavailableError(SpamServiceError):
-    """A dependency (the prediction store's database) cannot serve the request now; retrying later may work.
+    """The service cannot serve the request now (overloaded, past its deadline, a dependency or a background
+    thread down); retrying after `retry_after` seconds may work (sent as `Retry-After`).
     Its message is shown to the client: write it without internals."""
 
     status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

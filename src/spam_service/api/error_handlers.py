@@ -118,7 +118,10 @@ async def service_error_handler(request: Request, exc: SpamServiceError) -> JSON
     if exc.status_code >= 500 and not isinstance(exc, UnavailableError):
         _logger.error("request %s failed: %s", request_id_of(request), exc)
         return error_response(request, exc.status_code, "internal error; the service log has the details")
-    return error_response(request, exc.status_code, str(exc))
+    response = error_response(request, exc.status_code, str(exc))
+    if isinstance(exc, UnavailableError):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
 
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
