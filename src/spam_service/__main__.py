@@ -33,7 +33,7 @@ def main() -> int:
 
     import uvicorn
 
-    from spam_service.api import create_app
+    from spam_service.api import create_app, server_config
     from spam_service.runtime import build_services
 
     try:
@@ -42,13 +42,7 @@ def main() -> int:
         print(f"spam-service: cannot start: {exc}", file=sys.stderr)
         return 1
     app = create_app(services)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # keep the logging configured above; uvicorn's loggers propagate to it
-        timeout_graceful_shutdown=30,
-    )
+    uvicorn.Server(server_config(app, settings)).run()
     return 0
 
 

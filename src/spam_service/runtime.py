@@ -16,11 +16,12 @@ from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.classifier import SpamClassifier
 from spam_service.observability.logging import flush_logs
-from spam_service.observability.prometheus import ServiceMetrics
+from spam_service.observability.prometheus import QueueState, ServiceMetrics
 from spam_service.prediction_store import PredictionStore
 from spam_service.request_log import FileRequestLogSink, HdfsRequestLogSink, RequestLogSink
 from spam_service.request_log.webhdfs import HdfsFiles, HdfsLocation
 from spam_service.settings import Settings
+from spam_service.supervision import ThreadStatus
 from spam_service.vault import VaultSession
 
 _logger = logging.getLogger(__name__)
@@ -111,12 +112,26 @@ class Services:
             max_batch_texts=self.settings.inference_batch_size,
             max_wait_s=self.settings.batch_wait_ms / 1000,
             workers=self.settings.inference_workers,
+            max_queued_texts=self.settings.max_queued_texts,
             on_batch=self.metrics.observe_batch,
         )
         self.metrics.set_model(
             name=self.classifier.name, version=self.classifier.version, backend=self.classifier.backend
         )
         self.metrics.watch_request_log(self.request_log.status)
+        self.metrics.watch_state(self.thread_statuses, self.queue_state)
+
+    def thread_statuses(self) -> list[ThreadStatus]:
+        """Every background worker: the micro-batcher's collector, the request log's and the store's threads."""
+        threads = [*getattr(self.request_log, "threads", list)(), *self.prediction_store.threads()]
+        return [self.batcher.status(), *(thread.status() for thread in threads if thread.started)]
+
+    def queue_state(self) -> QueueState:
+        return QueueState(self.batcher.queued_texts, self.batcher.refused_overloaded, self.batcher.refused_deadline)
+
+    def ready(self) -> bool:
+        """Lines are stored durably and every background worker runs."""
+        return self.request_log.status().ready and all(thread.alive for thread in self.thread_statuses())
 
     def open(self) -> None:
         """Open the request log (recovering what an earlier run spooled) and the prediction store (migrating its

@@ -63,6 +63,37 @@ class Settings(BaseSettings):
     max_texts_per_request: int = Field(64, ge=1, le=10_000, description="Most texts one /predict may carry.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Most characters in one text.")
 
+    # Backpressure and slow clients (docs/robustness.md lists every limit and the answer it gives).
+    max_queued_texts: int = Field(
+        1024,
+        ge=1,
+        description="Texts waiting for or in inference beyond which /predict answers 503 + Retry-After at once.",
+    )
+    request_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Deadline of a /predict request: past it the client gets 503, its work is dropped.",
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="Open HTTP connections beyond which new ones get 503 + Retry-After and are closed."
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="Time a client has to send a request's headers (else 408, connection closed)."
+    )
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Most bytes of a request line and headers (else 431, connection closed)."
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="Time a client has to send a request's whole body (else 408)."
+    )
+    max_body_bytes_in_flight: int = Field(
+        32 * 1024 * 1024,
+        ge=1,
+        description="Request body bytes held at once across all requests (else 503 + Retry-After): bounds memory "
+        "whatever the number of clients.",
+    )
+
     request_log_dir: Path = Field(Path("logs"), description="Directory of the local request log (JSON lines).")
 
     # Vault: when VAULT_ADDR is set, the HDFS location comes from a KV v2 secret (keys host, port, user).
@@ -129,6 +160,20 @@ class Settings(BaseSettings):
             raise ValueError("VAULT_ROLE_ID(_FILE) is set without VAULT_SECRET_ID(_FILE): AppRole login needs both")
         if (self.vault_secret_id or self.vault_secret_id_file) and not (self.vault_role_id or self.vault_role_id_file):
             raise ValueError("VAULT_SECRET_ID(_FILE) is set without VAULT_ROLE_ID(_FILE): AppRole login needs both")
+        return self
+
+    @model_validator(mode="after")
+    def _a_full_request_fits_the_queue(self) -> "Settings":
+        if self.max_queued_texts < self.max_texts_per_request:
+            raise ValueError(
+                f"MAX_QUEUED_TEXTS ({self.max_queued_texts}) is below MAX_TEXTS_PER_REQUEST "
+                f"({self.max_texts_per_request}): a full request could never be queued"
+            )
+        if self.max_body_bytes_in_flight < self.max_body_bytes:
+            raise ValueError(
+                f"MAX_BODY_BYTES_IN_FLIGHT ({self.max_body_bytes_in_flight}) is below the largest valid body "
+                f"({self.max_body_bytes} bytes, from MAX_TEXTS_PER_REQUEST x MAX_TEXT_CHARS): raise it"
+            )
         return self
 
     @cached_property

@@ -40,6 +40,10 @@ CASES = [
     ("empty-list", b'{"text": []}', JSON, 422, ["'text' is empty"]),
     ("too-many-texts", b'{"text": ["a", "b", "c", "d"]}', JSON, 422, ["4 messages", "MAX_TEXTS_PER_REQUEST"]),
     ("text-too-long", b'{"text": ["ok", "' + b"x" * 51 + b'"]}', JSON, 422, ["text[1] has 51 char", "MAX_TEXT_CHARS"]),
+    ("lone-surrogate", b'{"text": ["ok", "\\ud800"]}', JSON, 422, ["text[1] is not valid Unicode", "surrogate"]),
+    ("lone-low-surrogate", b'{"text": ["\\udfff x"]}', JSON, 422, ["text[0] is not valid Unicode"]),
+    ("nul-character", b'{"text": ["a\\u0000b"]}', JSON, 422, ["text[0] contains a NUL character"]),
+    ("deep-nesting", b'{"text": ' + b"[" * 1400 + b"]" * 1400 + b"}", JSON, 400, ["not valid JSON"]),
     ("plain-text-body", b'{"text": ["hi"]}', {"content-type": "text/plain"}, 415, ["application/json"]),
     ("form-body", b"text=hi", {"content-type": "application/x-www-form-urlencoded"}, 415, ["application/json"]),
 ]  # fmt: skip
@@ -63,11 +67,44 @@ def test_body_over_the_size_limit_is_refused_before_it_is_read(server):
     assert "limit" in response.json()["detail"]
 
 
+def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(server):
+    sent = 0
+
+    def chunks():  # no Content-Length: httpx sends Transfer-Encoding: chunked
+        nonlocal sent
+        yield b'{"text": ["'
+        for _ in range(200):  # 200 MiB if the server read it all
+            sent += 1 << 20
+            yield b"x" * (1 << 20)
+        yield b'"]}'
+
+    try:
+        response = httpx.post(f"{server.url}/predict", content=chunks(), headers=JSON, timeout=30)
+    except httpx.TransportError:
+        pytest.fail("the server should answer 413, not drop the connection unanswered")
+    assert response.status_code == 413, response.text
+    assert "limit" in response.json()["detail"]
+    assert sent < 50 << 20  # it stopped reading long before the end
+
+
+def test_many_bad_items_get_a_short_list_of_problems_and_a_count(server):
+    response = httpx.post(f"{server.url}/predict", json={"text": [1, 2, 3]})
+    assert response.status_code == 422
+    unknown_keys = {f"key{n}": n for n in range(150)}
+    many = httpx.post(f"{server.url}/feedback", json={"request_id": 1, "index": "x", "label": 3, **unknown_keys})
+    assert many.status_code == 422
+    body = many.json()
+    assert len(body["errors"]) == 10 and "and 148 more problems" in body["detail"], body
+    assert len(many.content) < 4096
+
+
 def test_unknown_route_and_wrong_method_answer_json(server):
     missing = httpx.get(f"{server.url}/predictions")
     assert missing.status_code == 404 and missing.json()["detail"] == "Not Found"
     wrong = httpx.put(f"{server.url}/predict", json={"text": ["hi"]})
     assert wrong.status_code == 405 and "PUT is not allowed" in wrong.json()["detail"]
+    # Both methods /predict takes, though each has a route of its own.
+    assert wrong.headers["allow"] == "GET, POST"
 
 
 def test_service_keeps_answering_after_bad_requests(server):

@@ -85,12 +85,21 @@ def test_an_unknown_request_id_is_404_saying_what_to_send(server):
     assert body["request_id"] == response.headers["x-request-id"] and body["errors"] == []
 
 
-@pytest.mark.parametrize("index", [2, -1, 10**12])
+@pytest.mark.parametrize("index", [2, 10**12])
 def test_an_index_out_of_range_is_422_naming_the_valid_range(server, index):
     request_id = predict(server, [SPAM, HAM])["request_id"]
     response = httpx.post(f"{server.url}/feedback", json={"request_id": request_id, "index": index, "label": "ham"})
     assert response.status_code == 422, response.text
     assert f"request {request_id} has 2 predictions; index must be 0..1" in response.json()["detail"]
+
+
+def test_a_negative_index_is_refused_by_the_schema_the_openapi_document_states(server):
+    request_id = predict(server, [SPAM, HAM])["request_id"]
+    response = httpx.post(f"{server.url}/feedback", json={"request_id": request_id, "index": -1, "label": "ham"})
+    assert response.status_code == 422, response.text
+    assert "index must be 0 or more, not -1" in response.json()["detail"]
+    schema = httpx.get(f"{server.url}/openapi.json").json()["components"]["schemas"]["FeedbackRequest"]
+    assert schema["properties"]["index"]["minimum"] == 0
     assert stored_feedback(server.store_url) == []
 
 

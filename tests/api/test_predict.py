@@ -62,8 +62,12 @@ def test_text_over_the_token_limit_is_truncated_and_flagged(make_app, live_serve
     assert second["truncated"] is False and second["tokens"] < 16
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀🎉🔥", "Привет, как дела?", "你好, 明天见", "e\u0301\u0000\t\n"])
-def test_unicode_emoji_and_empty_strings_are_classified(server, text):
+CLASSIFIED = ["", "   ", "😀🎉🔥", "Привет, как дела?", "你好, 明天见", "e\u0301\t\n", "\x01\x7f\u200b\ue000"]
+NON_CHARACTERS = ["\ufffe\uffff", "\ufdd0", "\U0010ffff", "\U0001fffe"]
+
+
+@pytest.mark.parametrize("text", CLASSIFIED + NON_CHARACTERS)
+def test_unicode_emoji_control_characters_non_characters_and_empty_strings_are_classified(server, text):
     response = httpx.post(f"{server.url}/predict", json={"text": [text]})
     assert response.status_code == 200, response.text
     assert response.json()["predictions"][0]["label"] in {"spam", "ham"}

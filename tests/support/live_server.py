@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
+from spam_service.api import server_config
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -28,9 +30,15 @@ class LiveServer:
 
 
 def start_live_server(app, *, timeout: float = 60.0) -> LiveServer:
-    """Run `app` under a real uvicorn in a thread; return once /health answers."""
+    """Run `app` under a real uvicorn in a thread, configured as the service runs it (connection limits included)
+    when `app` is the service's; return once /health answers."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "lifespan": "on"}
+    services = getattr(getattr(app, "state", None), "services", None)
+    if services is not None:
+        config = server_config(app, services.settings, **options)
+    else:
+        config = uvicorn.Config(app, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

@@ -7,9 +7,9 @@ from fastapi import FastAPI
 
 from spam_service import __version__
 from spam_service.api.error_handlers import install_error_handlers
-from spam_service.api.middleware import RequestContextMiddleware
+from spam_service.api.middleware import BodyLimits, RequestContextMiddleware
 from spam_service.api.page import page_router
-from spam_service.api.routes import ROUTERS
+from spam_service.api.routes import ROUTERS, predict_router
 from spam_service.runtime import Services
 
 
@@ -30,17 +30,26 @@ def create_app(services: Services) -> FastAPI:
         description="Classifies short messages as spam or ham with a fine-tuned transformer.",
         lifespan=lifespan,
     )
+    settings = services.settings
     app.state.services = services
     install_error_handlers(app)
-    routers = [*ROUTERS, page_router()]
+    routers = [predict_router(settings), *ROUTERS, page_router()]
+    methods_by_path: dict[str, set[str]] = {}
     for router in routers:
         app.include_router(router)
+        for route in router.routes:
+            path = getattr(route, "path", "{")
+            if "{" not in path:
+                methods_by_path.setdefault(path, set()).update(getattr(route, "methods", None) or ())
+    app.state.methods_by_path = {path: sorted(methods) for path, methods in methods_by_path.items()}  # for 405s
     app.add_middleware(
         RequestContextMiddleware,
-        max_body_bytes=services.settings.max_body_bytes,
+        limits=BodyLimits(
+            max_bytes=settings.max_body_bytes,
+            timeout_s=settings.body_timeout_s,
+            max_bytes_in_flight=settings.max_body_bytes_in_flight,
+        ),
         metrics=services.metrics,
-        static_routes=[
-            path for router in routers for route in router.routes if "{" not in (path := getattr(route, "path", "{"))
-        ],
+        static_routes=list(methods_by_path),
     )
     return app

@@ -22,6 +22,10 @@ def _services(request: Request) -> Services:
     return request.app.state.services
 
 
+async def get_services(request: Request) -> Services:
+    return _services(request)
+
+
 async def get_settings(request: Request) -> Settings:
     return _services(request).settings
 
@@ -54,6 +58,7 @@ async def get_started_at(request: Request) -> float | None:
     return _services(request).started_at
 
 
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClassifierDep = Annotated[SpamClassifier, Depends(get_classifier)]
 InferenceDep = Annotated[MicroBatcher, Depends(get_inference)]

@@ -19,6 +19,7 @@ from spam_service.errors import SpamServiceError, UnavailableError
 
 _logger = logging.getLogger(__name__)
 
+MAX_LISTED_PROBLEMS = 10
 EXAMPLE_BODY = '{"text": ["first message", "second message"]}'
 # Per route: an example body and the keys it takes, for messages about a body that does not fit.
 BODIES = {
@@ -81,6 +82,30 @@ def describe(error: dict[str, Any], path: str = "/predict") -> tuple[int, str]:
         return 422, f"{field} must be a string, not {_json_type(value)}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return 422, f"{field} must be an integer, not {_json_type(value)}"
+    if kind == "too_short" and field == "text":
+        return 422, f"'text' is empty; send at least one message, e.g. {example}"
+    if kind == "too_long":
+        ctx = error.get("ctx") or {}
+        return 422, (
+            f"{field!r} has {ctx.get('actual_length', 'too many')} messages; the limit is {ctx.get('max_length')} per "
+            "request (MAX_TEXTS_PER_REQUEST): split them over several requests"
+        )
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        length = f"{len(value)} characters" if isinstance(value, str) else "too many characters"
+        hint = " (MAX_TEXT_CHARS): shorten it" if field.startswith("text[") else ""
+        return 422, f"{field} has {length}; the limit is {limit}{hint}"
+    if kind == "string_unicode":
+        return 422, (
+            f"{field} is not valid Unicode text (it holds a lone UTF-16 surrogate such as \\ud800): send each "
+            "character whole, escaped as a surrogate pair or as UTF-8"
+        )
+    if kind == "text_nul":
+        return 422, f"{field} contains a NUL character (U+0000), which no message holds: remove it"
+    if kind == "greater_than_equal":
+        return 422, f"{field} must be {(error.get('ctx') or {}).get('ge')} or more, not {json.dumps(value)}"
+    if kind == "string_too_short":
+        return 422, f"{field} is empty; {keys} are required, e.g. {example}"
     if kind == "literal_error":
         expected = (error.get("ctx") or {}).get("expected", "one of the allowed values")
         return 422, f"{field} must be {expected}, not {json.dumps(value)}"
@@ -102,15 +127,19 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
         return error_response(
             request, 415, f"Content-Type is {content_type!r}; send the body as JSON with Content-Type: application/json"
         )
-    described = [describe(error, request.url.path) for error in exc.errors()]
+    # A body can carry thousands of problems (one per item): describe the first few, count the rest, so that an
+    # error body stays a few KB whatever was sent.
+    problems = exc.errors()
+    shown = problems[:MAX_LISTED_PROBLEMS]
+    described = [describe(error, request.url.path) for error in shown]
     status = max(status for status, _ in described)
     errors = [
-        {"loc": [str(part) for part in error.get("loc", ())], "message": message}
-        for error, (_, message) in zip(exc.errors(), described, strict=True)
+        {"loc": [str(part) for part in error.get("loc", ())][:8], "message": message}
+        for error, (_, message) in zip(shown, described, strict=True)
     ]
     detail = "; ".join(dict.fromkeys(message for _, message in described[:5]))
-    if len(described) > 5:
-        detail += f"; and {len(described) - 5} more problems"
+    if len(problems) > 5:
+        detail += f"; and {len(problems) - 5} more problems"
     return error_response(request, status, detail, errors)
 
 
@@ -126,11 +155,18 @@ async def service_error_handler(request: Request, exc: SpamServiceError) -> JSON
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 400 and detail == "There was an error parsing the body":  # FastAPI's, e.g. RecursionError
+        example, _ = BODIES.get(request.url.path, (EXAMPLE_BODY, ""))
+        detail = f"request body is not valid JSON or nests arrays/objects too deeply; send {example}"
     if exc.status_code == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}"
+        # Starlette's Allow names only the first route that matched the path; /predict has one route per method.
+        allowed = getattr(request.app.state, "methods_by_path", {}).get(request.url.path)
+        if allowed:
+            headers["allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed on {request.url.path}; use {headers.get('allow', 'another method')}"
     response = error_response(request, exc.status_code, detail)
-    if exc.headers:
-        response.headers.update(exc.headers)
+    response.headers.update(headers)
     return response
 
 

@@ -1,8 +1,10 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer and slow every response)."""
 
+import asyncio
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,10 +16,30 @@ from spam_service.observability.prometheus import UNMATCHED_ROUTE, ServiceMetric
 REQUEST_ID_HEADER = b"x-request-id"
 
 
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    max_bytes: int  # one request's body (MAX_TEXTS_PER_REQUEST x MAX_TEXT_CHARS)
+    timeout_s: float  # to receive the whole body (BODY_TIMEOUT_S)
+    max_bytes_in_flight: int  # all requests' bodies held at once (MAX_BODY_BYTES_IN_FLIGHT)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+
+
 class RequestContextMiddleware:
     """Gives each HTTP request an id (`scope["state"]["request_id"]`, echoed as X-Request-ID, and set in the log
-    context) and a start time, refuses bodies whose Content-Length is over `max_body_bytes` with 413 before reading
-    them, and counts and times each request in `metrics` by its route template (`unmatched` when no route matched).
+    context) and a start time, reads its body within `limits`, and counts and times each request in `metrics` by
+    its route template (`unmatched` when no route matched).
+
+    The body is read here, before any route sees it, whatever its framing (Content-Length or chunked): 413 as soon
+    as it passes `limits.max_bytes` (before any of it when Content-Length says so), 408 when it takes longer than
+    `limits.timeout_s`, 503 + Retry-After when the bodies of all requests together would pass
+    `limits.max_bytes_in_flight`. So memory stays bounded whatever clients send, and slow senders let go.
 
     `static_routes`: paths of the routes without path parameters, to label the requests refused before routing."""
 
@@ -25,14 +47,15 @@ class RequestContextMiddleware:
         self,
         app: ASGIApp,
         *,
-        max_body_bytes: int,
+        limits: BodyLimits,
         metrics: ServiceMetrics | None = None,
         static_routes: Collection[str] = (),
     ) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
         self.metrics = metrics
         self.static_routes = frozenset(static_routes)
+        self.body_bytes_in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,22 +77,90 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            await self._refuse_too_large(int(length), scope, receive, send_with_id)
+        held = 0  # body bytes this request counts against the in-flight budget
+
+        def hold(size: int) -> None:
+            nonlocal held
+            if self.body_bytes_in_flight + size > self.limits.max_bytes_in_flight:
+                raise _Refused(
+                    503,
+                    "the service holds too many request bodies at once (MAX_BODY_BYTES_IN_FLIGHT); retry after the "
+                    "Retry-After seconds",
+                    {"retry-after": "1"},
+                )
+            self.body_bytes_in_flight += size
+            held += size
+
+        try:
+            body = await self._read_body(scope, receive, hold)
+        except _Refused as refused:
+            self.body_bytes_in_flight -= held
+            # The rest of the body is never read: closing the connection is the only way to be done with it.
+            headers = {**refused.headers, "connection": "close"}
+            response = error_response(Request(scope), refused.status, refused.detail)
+            response.headers.update(headers)
+            await response(scope, receive, send_with_id)
             route = scope["path"] if scope["path"] in self.static_routes else UNMATCHED_ROUTE
             self._observe(route, scope, status, started)
             current_request_id.reset(token)
             return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: only http.disconnect comes
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, replay, send_with_id)
         except Exception:
             # ServerErrorMiddleware, outside this one, then logs the traceback and answers 500 in this same task: the
             # request id stays set for that line (the task ends with the request, so no other request sees it).
             self._observe(self._route(scope), scope, status, started)
             raise
+        finally:
+            self.body_bytes_in_flight -= held
         self._observe(self._route(scope), scope, status, started)
         current_request_id.reset(token)
+
+    async def _read_body(self, scope: Scope, receive: Receive, hold: Callable[[int], None]) -> bytes:
+        limit = self.limits.max_bytes
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise _Refused(413, self._too_large(f"{int(length)} bytes"))
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            async with asyncio.timeout(self.limits.timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":  # the client went away
+                        break
+                    chunk = message.get("body", b"")
+                    if chunk:
+                        if received + len(chunk) > limit:
+                            raise _Refused(413, self._too_large(f"over {limit} bytes"))
+                        hold(len(chunk))
+                        chunks.append(chunk)
+                        received += len(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise _Refused(
+                408,
+                f"the request body did not arrive within {self.limits.timeout_s:g} s (BODY_TIMEOUT_S); "
+                f"{received} bytes came: send it at once",
+            ) from None
+        return b"".join(chunks)
+
+    def _too_large(self, size: str) -> str:
+        return (
+            f"request body is {size}; the limit is {self.limits.max_bytes} "
+            "(MAX_TEXTS_PER_REQUEST x MAX_TEXT_CHARS): send fewer or shorter texts"
+        )
 
     @staticmethod
     def _route(scope: Scope) -> str:
@@ -80,11 +171,3 @@ class RequestContextMiddleware:
     def _observe(self, route: str, scope: Scope, status: int, started: float) -> None:
         if self.metrics is not None:
             self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - started)
-
-    async def _refuse_too_large(self, length: int, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = (
-            f"request body is {length} bytes; the limit is {self.max_body_bytes} "
-            "(MAX_TEXTS_PER_REQUEST x MAX_TEXT_CHARS): send fewer or shorter texts"
-        )
-        # Request(scope) reads the request id set in scope["state"] above; the body is never read.
-        await error_response(Request(scope), 413, detail)(scope, receive, send)

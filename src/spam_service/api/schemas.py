@@ -1,17 +1,55 @@
 """Request and response bodies (they also feed the OpenAPI document at /docs)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
+from pydantic_core import PydanticCustomError
+
+# NUL is valid JSON and valid Unicode, but no message holds one, PostgreSQL text cannot store it and C code around
+# the model may stop at it: refused, like the lone surrogates (U+D800-U+DFFF) pydantic already refuses as not
+# valid Unicode. Every other code point is classified.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _refuse_nul(text: str) -> str:
+    if "\x00" in text:
+        raise PydanticCustomError("text_nul", "contains a NUL character (U+0000)")
+    return text
 
 
 class PredictRequest(BaseModel):
+    """The body of /predict. `predict_request_model` derives the class the app validates with, which adds the
+    configured limits (they appear in the OpenAPI document as minItems, maxItems and maxLength)."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"text": ["Free entry to win a prize! Text WIN to 80086", "See you at 7?"]}]},
     )
 
     text: list[StrictStr] = Field(description="Messages to classify; predictions come back in this order.")
+
+
+def predict_request_model(max_texts: int, max_chars: int) -> type[PredictRequest]:
+    """`PredictRequest` with its limits: 1 to `max_texts` texts of at most `max_chars` characters, no NUL and no
+    lone surrogates. Pydantic checks the list's length before its items, so an oversized list costs one error."""
+    text = Annotated[
+        StrictStr,
+        Field(max_length=max_chars, json_schema_extra={"pattern": NO_NUL_PATTERN}),
+        AfterValidator(_refuse_nul),
+    ]
+    return create_model(
+        "PredictRequest",
+        __base__=PredictRequest,
+        text=(
+            list[text],
+            Field(
+                min_length=1,
+                max_length=max_texts,
+                description="Messages to classify (MAX_TEXTS_PER_REQUEST at most, each MAX_TEXT_CHARS characters at "
+                "most); predictions come back in this order.",
+            ),
+        ),
+    )
 
 
 class TextPrediction(BaseModel):
@@ -54,6 +92,13 @@ class RequestLogState(BaseModel):
     errors: int = Field(0, description="Failed attempts to store lines or ship them to HDFS since start-up.")
 
 
+class ThreadState(BaseModel):
+    name: str
+    alive: bool = Field(description="Runs (or waits to be restarted after a crash).")
+    crashes: int = Field(description="Times it died since start-up; each was logged with its traceback.")
+    last_crash: str | None
+
+
 class VaultState(BaseModel):
     addr: str
     auth: Literal["approle", "token"]
@@ -73,6 +118,10 @@ class InferenceState(BaseModel):
     requests: int
     texts: int
     largest_batch: int = Field(description="Most texts one coalesced batch held.")
+    queued_texts: int = Field(description="Texts waiting for or in a forward pass now.")
+    max_queued_texts: int = Field(description="MAX_QUEUED_TEXTS: beyond it /predict answers 503 at once.")
+    refused_overloaded: int = Field(description="/predict requests answered 503 because the queue was full.")
+    refused_deadline: int = Field(description="/predict requests answered 503 past REQUEST_TIMEOUT_S.")
 
 
 class PredictionStoreState(BaseModel):
@@ -94,12 +143,14 @@ class StatusResponse(BaseModel):
     request_log: RequestLogState
     vault: VaultState | None
     prediction_store: PredictionStoreState
+    threads: list[ThreadState] = Field(description="Background workers; a dead one makes the service not ready.")
 
 
 class ReadyResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     model: ModelInfo | None
     request_log: RequestLogState | None
+    threads: list[ThreadState] = Field(default_factory=list, description="Background workers.")
 
 
 class FeedbackRequest(BaseModel):
@@ -110,8 +161,10 @@ class FeedbackRequest(BaseModel):
         },
     )
 
-    request_id: StrictStr = Field(description="The request_id of a /predict response (also its X-Request-ID).")
-    index: StrictInt = Field(description="Position of the text in that request's `text` array, from 0.")
+    request_id: StrictStr = Field(
+        min_length=1, max_length=64, description="The request_id of a /predict response (also its X-Request-ID)."
+    )
+    index: StrictInt = Field(ge=0, description="Position of the text in that request's `text` array, from 0.")
     label: Literal["spam", "ham"] = Field(description="The true label of that text.")
 
 
@@ -156,8 +209,11 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in (
         (400, "Body is not valid JSON."),
+        (408, "The body did not arrive within BODY_TIMEOUT_S."),
         (413, "Body larger than the configured limits allow."),
         (415, "Body is not sent as application/json."),
-        (422, "JSON is valid but breaks a rule; `detail` says which and how to fix it."),
+        (422, "JSON is valid but breaks a rule; `detail` says which and how to fix it (at most 10 problems listed)."),
+        (503, "Overloaded, past the request deadline, or the request log cannot store lines: retry after the "
+         "`Retry-After` header's seconds."),
     )
-}
+}  # fmt: skip

@@ -8,6 +8,7 @@ predictions in /predict; the request log's state is read from the sink at scrape
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import (
     CollectorRegistry,
@@ -22,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.request_log import SinkStatus
+from spam_service.supervision import ThreadStatus
 
 PREFIX = "spam_service"
 UNMATCHED_ROUTE = "unmatched"  # one label for every path no route matches: random URLs cannot add series
@@ -61,6 +63,46 @@ class RequestLogCollector:
             metric = kind(f"{PREFIX}_request_log_{name}", documentation, labels=["kind"])
             metric.add_metric([status.kind], float(value))
             yield metric
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    queued_texts: int
+    refused_overloaded: int
+    refused_deadline: int
+
+
+class StateCollector:
+    """Background threads and the inference queue, read at scrape time like the request log."""
+
+    def __init__(self) -> None:
+        self.threads: Callable[[], Sequence[ThreadStatus]] | None = None
+        self.queue: Callable[[], QueueState] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self.threads is not None:
+            up = GaugeMetricFamily(f"{PREFIX}_thread_up", "1 while the background thread runs.", labels=["thread"])
+            crashes = CounterMetricFamily(
+                f"{PREFIX}_thread_crashes", "Times the background thread died (and was restarted).", labels=["thread"]
+            )
+            for thread in self.threads():
+                up.add_metric([thread.name], float(thread.alive))
+                crashes.add_metric([thread.name], float(thread.crashes))
+            yield up
+            yield crashes
+        if self.queue is not None:
+            queue = self.queue()
+            yield GaugeMetricFamily(
+                f"{PREFIX}_inference_queued_texts", "Texts waiting for or in inference.", value=queue.queued_texts
+            )
+            refused = CounterMetricFamily(
+                f"{PREFIX}_predict_refused",
+                "/predict requests answered 503: overloaded (queue full) or past their deadline.",
+                labels=["reason"],
+            )
+            refused.add_metric(["overloaded"], float(queue.refused_overloaded))
+            refused.add_metric(["deadline"], float(queue.refused_deadline))
+            yield refused
 
 
 class ServiceMetrics:
@@ -106,6 +148,8 @@ class ServiceMetrics:
         self.model = Info(f"{PREFIX}_model", "The model served: name, version, inference backend.", registry=registry)
         self.request_log = RequestLogCollector()
         registry.register(self.request_log)
+        self.state = StateCollector()
+        registry.register(self.state)
         ProcessCollector(registry=registry)  # CPU, resident memory, open files of this process
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
@@ -119,6 +163,10 @@ class ServiceMetrics:
 
     def watch_request_log(self, status: Callable[[], SinkStatus]) -> None:
         self.request_log.status = status
+
+    def watch_state(self, threads: Callable[[], Sequence[ThreadStatus]], queue: Callable[[], QueueState]) -> None:
+        self.state.threads = threads
+        self.state.queue = queue
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         if method not in KNOWN_METHODS:

@@ -1,7 +1,10 @@
-"""The API's routes, one module per concern, each with its own `router`."""
+"""The API's routes, one module per concern. /predict's router is built per app (its body limits are settings)."""
 
 from fastapi import APIRouter
 
-from spam_service.api.routes import feedback, operations, predict
+from spam_service.api.routes import feedback, operations
+from spam_service.api.routes.predict import predict_router
 
-ROUTERS: tuple[APIRouter, ...] = (predict.router, operations.router, feedback.router)
+ROUTERS: tuple[APIRouter, ...] = (operations.router, feedback.router)
+
+__all__ = ["ROUTERS", "predict_router"]

@@ -13,6 +13,7 @@ from spam_service.api.deps import (
     MetricsDep,
     PredictionStoreDep,
     RequestLogDep,
+    ServicesDep,
     SettingsDep,
     StartedAtDep,
     VaultDep,
@@ -25,6 +26,7 @@ from spam_service.api.schemas import (
     ReadyResponse,
     RequestLogState,
     StatusResponse,
+    ThreadState,
     VaultState,
 )
 
@@ -51,17 +53,18 @@ async def prometheus_metrics(request: Request, service_metrics: MetricsDep) -> R
 
 
 @router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["operations"])
-async def ready(classifier: ClassifierDep, request_log: RequestLogDep) -> JSONResponse:
-    """Readiness: the model is loaded and the request log stores lines durably.
+async def ready(services: ServicesDep) -> JSONResponse:
+    """Readiness: the model is loaded, the request log stores lines durably and every background worker runs.
 
     HDFS being away does not make the service unready: lines wait in the local spool, and taking every replica
     out of a load balancer for it would turn a logging outage into a service outage. `/status` shows it."""
-    sink = request_log.status()
-    is_ready = sink.ready
+    is_ready = services.ready()
+    classifier = services.classifier
     body = ReadyResponse(
         status="ready" if is_ready else "not_ready",
         model=ModelInfo(name=classifier.name, version=classifier.version),
-        request_log=RequestLogState(**asdict(sink)),
+        request_log=RequestLogState(**asdict(services.request_log.status())),
+        threads=[ThreadState(**asdict(thread)) for thread in services.thread_statuses()],
     )
     return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
 
@@ -69,6 +72,7 @@ async def ready(classifier: ClassifierDep, request_log: RequestLogDep) -> JSONRe
 @router.get("/status", response_model=StatusResponse, tags=["operations"])
 async def status(
     request: Request,
+    services: ServicesDep,
     settings: SettingsDep,
     classifier: ClassifierDep,
     inference: InferenceDep,
@@ -81,7 +85,7 @@ async def status(
     lines waiting, last error), Vault."""
     sink = request_log.status()
     return StatusResponse(
-        status="ready" if sink.ready else "not_ready",
+        status="ready" if services.ready() else "not_ready",
         version=request.app.version,
         uptime_s=round(time.time() - (started_at or time.time()), 1),
         model=ModelInfo(name=classifier.name, version=classifier.version),
@@ -92,8 +96,13 @@ async def status(
             max_batch_texts=inference.max_batch_texts,
             max_wait_ms=inference.max_wait_s * 1000,
             **asdict(inference.stats),
+            queued_texts=inference.queued_texts,
+            max_queued_texts=settings.max_queued_texts,
+            refused_overloaded=inference.refused_overloaded,
+            refused_deadline=inference.refused_deadline,
         ),
         request_log=RequestLogState(**asdict(sink)),
         vault=VaultState(**vault.status()) if vault is not None else None,
         prediction_store=PredictionStoreState(**asdict(prediction_store.status())),
+        threads=[ThreadState(**asdict(thread)) for thread in services.thread_statuses()],
     )

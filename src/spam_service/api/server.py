@@ -1,0 +1,155 @@
+"""uvicorn, with the connection-level limits it lacks: a cap on open connections answered with a JSON 503 and
+Retry-After, a deadline for a request's headers (slowloris), and a cap on their size.
+
+uvicorn has no header timeout (a client that connects and sends nothing, or a header a minute, holds a connection
+for ever), no limit on the headers' size with httptools, and its own `limit_concurrency` answers a plain-text 503
+without Retry-After. These live in a subclass of its httptools protocol; the body's limits are in the middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from spam_service.settings import Settings
+
+# uvicorn would cancel requests still running after this many seconds of a graceful shutdown.
+GRACEFUL_SHUTDOWN_S = 30
+
+
+def _raw_response(status: int, reason: str, detail: str, extra_headers: dict[str, str] | None = None) -> bytes:
+    body = json.dumps({"detail": detail, "errors": [], "request_id": None}).encode()
+    headers = {
+        "content-type": "application/json",
+        "content-length": str(len(body)),
+        "connection": "close",
+        **(extra_headers or {}),
+    }
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode("latin-1") + body
+
+
+class _HeadersTooLarge(Exception):
+    pass
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with connection limits; `guarded_protocol` sets them per server."""
+
+    max_connections = 1000
+    header_timeout_s = 10.0
+    max_header_bytes = 32 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
+        self._refusal: bytes | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            transport.write(
+                _raw_response(
+                    503,
+                    "Service Unavailable",
+                    f"the service has {self.max_connections} connections open (MAX_CONNECTIONS); retry after the "
+                    "Retry-After seconds",
+                    {"retry-after": "1"},
+                )
+            )
+            transport.close()
+            return
+        self._start_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+        self._start_header_timer()  # a keep-alive connection's next request gets the same deadline
+
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers 400 to every parser error; a refusal of ours raised from a parser callback is one.
+        if self._refusal is None:
+            super().send_400_response(msg)
+            return
+        self.transport.write(self._refusal)
+        self.transport.close()
+
+    def _count_header_bytes(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.max_header_bytes:
+            self._refusal = _raw_response(
+                431,
+                "Request Header Fields Too Large",
+                f"the request line and headers are over {self.max_header_bytes} bytes (MAX_HEADER_BYTES)",
+            )
+            raise _HeadersTooLarge
+
+    def _start_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being served (pipelining): its answer comes first
+        self.transport.write(
+            _raw_response(
+                408,
+                "Request Timeout",
+                f"the request headers did not arrive within {self.header_timeout_s:g} s (HEADER_TIMEOUT_S)",
+            )
+        )
+        self.transport.close()
+
+
+def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
+    return type(
+        "GuardedHttpToolsProtocol",
+        (GuardedHttpToolsProtocol,),
+        {
+            "max_connections": settings.max_connections,
+            "header_timeout_s": settings.header_timeout_s,
+            "max_header_bytes": settings.max_header_bytes,
+        },
+    )
+
+
+def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration the service runs with (`overrides`: host, port, log_level... for tests)."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # keep the logging configured by the service; uvicorn's loggers propagate to it
+        "http": guarded_protocol(settings),
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+        **overrides,
+    }
+    return uvicorn.Config(app, **options)
