@@ -84,7 +84,7 @@ class SupervisedThread:
             try:
                 self._loop()
                 return
-            except BaseException as exc:  # noqa: BLE001 - whatever ends the loop is reported, then survived
+            except BaseException as exc:
                 self._crashes += 1
                 self._last_crash = f"{type(exc).__name__}: {first_line(exc)}"
                 will_restart = self.restart and not self._stopping.is_set()
