@@ -1,10 +1,13 @@
 """The batching writer against SQLite and a real PostgreSQL server: batched writes, flush at close, feedback on
-rows not yet written, and an unreachable database (rows wait and are retried)."""
+rows not yet written, an unreachable database (rows wait and are retried), rows the database refuses (rejected,
+the rest written) and a crash of the writer thread (restarted)."""
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +18,8 @@ import sqlalchemy as sa
 from spam_service.errors import NotFoundError, UnavailableError
 from spam_service.prediction_store import PredictionStore
 from spam_service.prediction_store.database import utc_now
-from spam_service.prediction_store.schema import feedback
+from spam_service.prediction_store.schema import feedback, metadata
+from spam_service.supervision import ThreadStatus
 from tests.support.prediction_store import MODEL, rows_in, wait_until
 
 
@@ -149,3 +153,113 @@ def test_a_postgresql_server_down_at_start_up_does_not_stop_the_store(stoppable_
         store.add("r1", predictions=[("spam", 0.9)], **MODEL)
     wait_until(lambda: store.status().rows_written == 1, timeout=20)
     assert store.status().schema_ready
+
+
+# -- rows the database refuses -----------------------------------------------------------------------------------
+
+
+def test_poison_rows_are_rejected_and_the_rest_of_the_batch_is_written(make_store, store_url, caplog):
+    store = make_store(store_texts=True, flush_interval=60)  # every row below goes in one batch
+    store.add("good-1", predictions=[("ham", 0.1), ("spam", 0.9)], texts=["hi", "WIN"], **MODEL)
+    # PostgreSQL refuses NUL in text (psycopg's DataError): twice, to show one log line per cause.
+    store.add("nul", predictions=[("ham", 0.1)] * 3, texts=["SECRET-1 \x00", "fine", "SECRET-2 \x00"], **MODEL)
+    store.add("surrogate", predictions=[("ham", 0.1)], texts=["SECRET-3 \ud800"], **MODEL)  # both: ValueError
+    store.add("nan", predictions=[("ham", float("nan"))], texts=["x"], **MODEL)  # SQLite: NOT NULL (IntegrityError)
+    store.add("x" * 65, predictions=[("ham", 0.1)], texts=["x"], **MODEL)  # PostgreSQL: varchar(64) (DataError)
+    store.add("good-2", predictions=[("spam", 0.8)], texts=["end"], **MODEL)
+    rejected = {("surrogate", 0)} | (
+        {("nul", 0), ("nul", 2), ("x" * 65, 0)} if store_url.startswith("postgresql") else {("nan", 0)}
+    )
+
+    assert store.flush(timeout=20)
+    stored = {(r.request_id, r.text_index) for r in rows_in(store_url)}
+    assert len(stored) == 9 - len(rejected) and not stored & rejected
+    assert {("good-1", 0), ("good-1", 1), ("nul", 1), ("good-2", 0)} <= stored
+    status = store.status()
+    assert (status.rows_rejected, status.rows_written, status.rows_waiting) == (len(rejected), len(stored), 0)
+    rejections = [r.getMessage() for r in caplog.records if "cannot be stored" in r.getMessage()]
+    causes = 3 if store_url.startswith("postgresql") else 2
+    assert len(rejections) == causes, rejections  # once per cause, not once per row
+    assert any("row 0 of request surrogate" in line and "surrogates not allowed" in line for line in rejections)
+    assert "SECRET" not in caplog.text and "\ud800" not in caplog.text and "\\ud800" not in caplog.text
+    assert store.status().last_error is None  # a poison row is no outage
+
+
+def test_an_outage_is_retried_and_not_taken_for_a_poison_row(outage, open_stores):
+    store = PredictionStore(outage.url, store_texts=True, flush_interval=0.05, max_backoff=0.2, busy_timeout=0.2)
+    store.start()
+    open_stores.append(store)
+    with outage.down():
+        store.add("first", predictions=[("ham", 0.1)], texts=["a"], **MODEL)
+        store.add("poison", predictions=[("ham", 0.1)], texts=["\ud800"], **MODEL)
+        store.add("last", predictions=[("ham", 0.1)] * 2, texts=["b", "c"], **MODEL)
+        wait_until(lambda: store.status().last_error is not None)
+        assert store.status().rows_written == 0
+        assert store.status().rows_waiting >= 3  # the good rows wait; the poison one may be found already
+    wait_until(lambda: store.status().rows_written == 3, timeout=20)
+    assert (store.status().rows_rejected, store.status().rows_waiting) == (1, 0)
+    assert sorted(r.request_id for r in rows_in(outage.url)) == ["first", "last", "last"]
+
+
+def test_a_missing_table_keeps_rows_waiting_rather_than_rejecting_every_one(make_store, store_url):
+    """No row is to blame when the table is gone (SQLite: OperationalError, PostgreSQL: ProgrammingError):
+    the rows wait and are written once the schema is back."""
+    store = make_store(flush_interval=0.05, max_backoff=0.2)
+    engine = sa.create_engine(store_url)
+    try:
+        metadata.drop_all(engine)
+        store.add("r1", predictions=[("ham", 0.1), ("spam", 0.9)], **MODEL)
+        wait_until(lambda: store.status().last_error is not None)
+        status = store.status()
+        assert (status.rows_rejected, status.rows_waiting, status.rows_written) == (0, 2, 0)
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    wait_until(lambda: store.status().rows_written == 2, timeout=20)
+    assert store.status().rows_rejected == 0
+
+
+# -- a crash of the writer thread --------------------------------------------------------------------------------
+
+
+def test_the_writer_thread_is_reported_by_threads(tmp_path):
+    store = PredictionStore(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    [writer] = store.threads()
+    assert writer.status() == ThreadStatus("prediction-store", alive=False, crashes=0, last_crash=None)
+    store.start()
+    try:
+        assert store.threads()[0].status().alive
+    finally:
+        store.close()
+    assert not writer.status().alive
+
+
+def test_a_crashed_writer_fails_feedback_fast_and_writes_the_queued_rows_after_its_restart(make_store, store_url):
+    store = make_store(flush_interval=0.05)
+    broken = threading.Event()
+
+    def crash_on_insert(_connection, _cursor, statement, *_args) -> None:
+        if broken.is_set() and statement.startswith("INSERT INTO predictions"):
+            raise RuntimeError("injected writer crash")
+
+    sa.event.listen(store.database.engine, "before_cursor_execute", crash_on_insert)
+    broken.set()
+    store.add("r1", predictions=[("spam", 0.9), ("ham", 0.1)], **MODEL)
+    [writer] = store.threads()
+    wait_until(lambda: writer.status().crashes >= 1)
+
+    # While the writer is down (it crashes again at each restart), nothing waits for it.
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="retry later") as raised:
+        store.record_feedback("r1", 0, "spam", timeout=60)
+    assert raised.value.retry_after >= 1
+    assert not store.flush(timeout=60)
+    assert store.statistics() == []
+    assert time.monotonic() - started < 30  # far below the 60 s each call would have waited
+
+    broken.clear()
+    wait_until(lambda: store.status().rows_written == 2, timeout=60)  # restart back-off doubles per crash
+    status = writer.status()
+    assert status.alive and status.crashes >= 1 and status.last_crash == "RuntimeError: injected writer crash"
+    assert store.record_feedback("r1", 0, "spam").correct
+    assert [(r.request_id, r.text_index) for r in rows_in(store_url)] == [("r1", 0), ("r1", 1)]

@@ -3,8 +3,14 @@ path, and the feedback and statistics that read those rows.
 
 `add` (called on the event loop by /predict) only appends rows to an in-memory queue. A writer thread inserts
 them in batches (one executemany per batch) every `flush_interval` seconds, or sooner once `batch_rows` wait.
-If the database refuses, the rows stay queued, in order, and are retried with back-off; past `max_pending` new
-rows are dropped with a warning (the request log still has every prediction). `close` writes what is queued.
+If the database cannot be written (unreachable, locked, its schema missing), the rows stay queued, in order, and
+are retried with back-off; past `max_pending` new rows are dropped with a warning (the request log still has every
+prediction). A row the database refuses for its values (a NUL or a lone surrogate in a text, a value out of range)
+would fail every retry and block every later row: the batch is bisected, such rows are rejected (counted, logged
+once per cause without their text) and the others written. `close` writes what is queued.
+
+The writer runs in a `SupervisedThread`: an unexpected exception is logged and counted, and the loop restarts
+after a back-off (the rows it was writing are still queued). While it is down, nothing waits for it.
 
 Feedback and statistics (their SQL is in `queries.py`) run on the caller's thread (the API hands them to a worker
 thread). Feedback for a request whose rows are still queued first waits for the writer to store them, so a client
@@ -14,6 +20,7 @@ that sends feedback right after its /predict answer never gets a false 404.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -25,7 +32,15 @@ from typing import Any
 
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 from spam_service.errors import StartupError, UnavailableError
 from spam_service.outage import OutageTracker
@@ -33,8 +48,33 @@ from spam_service.prediction_store import queries
 from spam_service.prediction_store.database import Database, describe_error, utc_now
 from spam_service.prediction_store.queries import FeedbackResult, ModelCounts
 from spam_service.prediction_store.schema import predictions
+from spam_service.supervision import SupervisedThread
 
 _logger = logging.getLogger(__name__)
+
+_LOGGED_CAUSES_LIMIT = 1000  # rejection causes remembered to log each once; forgotten (and logged again) past it
+
+
+def blames_a_row(exc: BaseException) -> bool:
+    """Whether an insert failed because of the values of its rows, so that writing them again would fail again.
+
+    Yes: SQL data exceptions (NUL in text, out of range, too long) and constraint violations (IntegrityError: the
+    only conflict the insert expects is skipped by ON CONFLICT), a value SQLAlchemy's types cannot bind
+    (StatementError that is not the driver's), and the driver's ValueError/OverflowError (a lone surrogate cannot
+    be encoded; an integer beyond 64 bits). No: outages (OperationalError, InterfaceError, OSError) and errors that
+    no row causes (ProgrammingError, InternalError: a table dropped or privileges revoked by hand) - rejecting
+    rows for those would drop every row, so they are retried like an outage and shown in `last_error`.
+    """
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, DataError | IntegrityError)
+    return isinstance(exc, StatementError | ValueError | OverflowError)
+
+
+def describe_rejection(exc: BaseException) -> str:
+    """The cause of a rejected row, for one log line; never a value of the row."""
+    if isinstance(exc, UnicodeError):  # its message quotes the text's characters
+        return f"{type(exc).__name__}: {getattr(exc, 'reason', 'invalid text')}"
+    return describe_error(exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +109,7 @@ class StoreStatus:
     rows_waiting: int  # accepted, not yet written
     rows_written: int  # since start-up
     rows_dropped: int  # refused while `max_pending` rows waited
+    rows_rejected: int  # refused by the database for their values (see `blames_a_row`)
     last_error: str | None
 
 
@@ -98,8 +139,12 @@ class PredictionStore:
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
         self.max_pending = max_pending
-        self._thread: threading.Thread | None = None
         self._cond = threading.Condition()
+        # Rows stay queued through a crash of the writer loop, so restarting it is safe.
+        self._writer = SupervisedThread(
+            "prediction-store", self._run, on_crash=self._writer_stopped, restart=True, max_backoff=max_backoff
+        )
+        self._writer_running = False  # the loop runs; false before start, after close, and while a crash restarts it
         # Queued rows in order, each with its sequence number; rows stay here until committed.
         self._pending: deque[tuple[int, PredictionRow]] = deque()
         self._pending_requests: dict[str, int] = {}  # request_id -> sequence number of its last queued row
@@ -110,6 +155,8 @@ class PredictionStore:
         self._stop_deadline = 0.0
         self._written = 0
         self._dropped = 0
+        self._rejected = 0
+        self._logged_rejections: set[str] = set()
         self._outage = OutageTracker(_logger, first_delay=0.1, max_delay=max_backoff)
         self._last_drop_warning = 0.0
 
@@ -139,18 +186,17 @@ class PredictionStore:
                 "current` shows its revision)"
             )
             raise StartupError(message) from exc
-        self._thread = threading.Thread(target=self._run, name="prediction-store", daemon=True)
-        self._thread.start()
+        self._writer.start()
 
     def close(self, timeout: float = 10.0) -> None:
         """Write every queued row (retrying within `timeout` seconds if the database refuses), then stop."""
-        if self._thread is not None:
+        if self._writer.started:
+            self._writer.stop()  # a writer waiting to restart after a crash stays down
             with self._cond:
                 self._stopping = True
                 self._stop_deadline = time.monotonic() + timeout
                 self._cond.notify_all()
-            self._thread.join(timeout + 1)
-            self._thread = None
+            self._writer.join(timeout + 1)
         left = self.rows_waiting
         if left:
             _logger.error(
@@ -219,16 +265,30 @@ class PredictionStore:
             return self._wait_resolved(self._enqueued, timeout)
 
     def _wait_resolved(self, sequence: int, timeout: float) -> bool:
-        """With the lock held: wake the writer and wait until rows up to `sequence` are written."""
+        """With the lock held: wake the writer and wait until rows up to `sequence` are written (or rejected);
+        False at once when the writer is not running, or when it stops meanwhile."""
         if self._resolved >= sequence:
             return True
-        if self._thread is None:
+        if not self._writer_running:
             return False
         self._flush_requested = True
         self._cond.notify_all()
-        return self._cond.wait_for(lambda: self._resolved >= sequence, timeout)
+        self._cond.wait_for(lambda: self._resolved >= sequence or not self._writer_running, timeout)
+        return self._resolved >= sequence
+
+    def _writer_stopped(self, _crash: BaseException | None = None) -> None:
+        """The writer loop ended (shutdown) or crashed: wake whoever waits for it, so that they fail fast."""
+        with self._cond:
+            self._writer_running = False
+            self._cond.notify_all()
 
     def _run(self) -> None:
+        with self._cond:
+            self._writer_running = True
+        self._write_until_stopped()
+        self._writer_stopped()
+
+    def _write_until_stopped(self) -> None:
         while True:
             with self._cond:
                 if self._outage.delay and self._pending:
@@ -246,17 +306,12 @@ class PredictionStore:
                 return  # the database still refuses at shutdown: `close` reports what is left
 
     def _write(self, batch: list[tuple[int, PredictionRow]]) -> bool:
-        engine = self.database.engine
-        assert engine is not None
+        """Store `batch`; True once every row of it is written or rejected, False if the database cannot be
+        written now (the rows not stored yet stay queued, for a retry after the back-off)."""
         try:
             self.database.migrate()
-            with engine.begin() as connection:
-                # A retry after a commit whose acknowledgement was lost must not fail on (or duplicate) its rows.
-                statement = self.database.insert(predictions).on_conflict_do_nothing(
-                    index_elements=["request_id", "text_index"]
-                )
-                connection.execute(statement, [row.values() for _, row in batch])
-        except (SQLAlchemyError, OSError) as exc:
+            self._store(batch)
+        except (SQLAlchemyError, OSError, CommandError) as exc:  # what `_store` does not blame on a row
             message = describe_error(exc)
             self._outage.failed(
                 message,
@@ -267,17 +322,66 @@ class PredictionStore:
                 level=logging.ERROR,
             )
             return False
-        last = batch[-1][0]
+        self._outage.succeeded("prediction store: writing to %s again", self.target, level=logging.WARNING)
+        return True
+
+    def _store(self, rows: list[tuple[int, PredictionRow]]) -> None:
+        """Insert `rows` in one transaction; if their values are refused, bisect them to store every other row and
+        reject the refused ones. Rows are resolved in queue order, each part as soon as it is committed."""
+        engine = self.database.engine
+        assert engine is not None
+        try:
+            with engine.begin() as connection:
+                # A retry after a commit whose acknowledgement was lost must not fail on (or duplicate) its rows.
+                statement = self.database.insert(predictions).on_conflict_do_nothing(
+                    index_elements=["request_id", "text_index"]
+                )
+                connection.execute(statement, [row.values() for _, row in rows])
+        except Exception as exc:
+            if not blames_a_row(exc):
+                raise
+            if len(rows) == 1:
+                self._reject(rows[0], exc)
+                return
+            middle = len(rows) // 2
+            self._store(rows[:middle])
+            self._store(rows[middle:])
+            return
+        self._resolve(rows, rejected=False)
+
+    def _reject(self, item: tuple[int, PredictionRow], exc: BaseException) -> None:
+        _, row = item
+        self._resolve([item], rejected=True)
+        cause = describe_rejection(exc)
+        if cause in self._logged_rejections:
+            return
+        if len(self._logged_rejections) >= _LOGGED_CAUSES_LIMIT:
+            self._logged_rejections.clear()
+        self._logged_rejections.add(cause)
+        _logger.error(
+            "prediction store: row %d of request %s cannot be stored in %s (%s); it is dropped, as are later rows "
+            "refused for the same cause (%d rows rejected since start-up)",
+            row.text_index,
+            row.request_id,
+            self.target,
+            cause,
+            self._rejected,
+        )
+
+    def _resolve(self, rows: list[tuple[int, PredictionRow]], *, rejected: bool) -> None:
+        """Remove `rows` (the head of the queue) from the queue: written, or rejected."""
+        last = rows[-1][0]
         with self._cond:
             while self._pending and self._pending[0][0] <= last:
                 _, row = self._pending.popleft()
                 if self._pending_requests.get(row.request_id, last + 1) <= last:
                     del self._pending_requests[row.request_id]
             self._resolved = last
-            self._written += len(batch)
+            if rejected:
+                self._rejected += len(rows)
+            else:
+                self._written += len(rows)
             self._cond.notify_all()
-        self._outage.succeeded("prediction store: writing to %s again", self.target, level=logging.WARNING)
-        return True
 
     # -- status -------------------------------------------------------------------------------------------------
 
@@ -293,28 +397,41 @@ class PredictionStore:
             rows_waiting=len(self._pending),
             rows_written=self._written,
             rows_dropped=self._dropped,
+            rows_rejected=self._rejected,
             last_error=self._outage.last_error,
         )
+
+    def threads(self) -> list[SupervisedThread]:
+        return [self._writer]
 
     # -- feedback and statistics (blocking: call them from a worker thread) ------------------------------------
 
     def record_feedback(self, request_id: str, index: int, label: str, *, timeout: float = 3.0) -> FeedbackResult:
         """Store the true label of prediction `index` of `request_id`; the latest label wins.
 
-        Raises NotFoundError (unknown request), InvalidInputError (index out of range), UnavailableError.
+        Raises NotFoundError (unknown request, or its rows were rejected), InvalidInputError (index out of
+        range), UnavailableError (its rows are still queued: the database is unreachable, or the writer down).
         """
         with self._cond:
             queued = self._pending_requests.get(request_id)
             if queued is not None and not self._wait_resolved(queued, timeout):
+                if not self._writer_running:
+                    raise UnavailableError(
+                        f"the predictions of request {request_id} are not stored yet (the prediction store's writer "
+                        "is down, and restarts); retry later",
+                        retry_after=max(1, math.ceil(self._writer.first_backoff)),
+                    )
                 raise UnavailableError(
                     f"the predictions of request {request_id} are not stored yet (the database is unreachable); "
-                    "retry later"
+                    "retry later",
+                    retry_after=max(1, math.ceil(self._outage.delay)),
                 )
         return queries.record_feedback(self.database, request_id, index, label)
 
     def statistics(self, since: datetime | None = None, until: datetime | None = None) -> list[ModelCounts]:
         """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL.
 
-        Rows still queued are written first, so the figures include every prediction answered so far."""
+        Rows still queued are written first (unless the writer is down), so the figures include every prediction
+        answered so far."""
         self.flush(timeout=3.0)
         return queries.counts_by_model(self.database, since, until)
