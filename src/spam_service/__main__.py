@@ -15,6 +15,9 @@ from spam_service.observability.logging import configure_logging
 # with the default 5 ms switch interval the event loop waited that long for it at every turn, and requests queued
 # while cores idled. 0.5 ms: +30% throughput at 32 concurrent clients on 2 cores (README, Performance).
 GIL_SWITCH_INTERVAL_S = 0.0005
+# How long uvicorn lets open requests finish after SIGTERM before it cancels them and closes the services. The
+# deployments' grace periods cover it plus the closes (runtime.py); tests/deploy/test_shutdown_budget.py checks.
+GRACEFUL_SHUTDOWN_TIMEOUT_S = 30
 
 
 def main() -> int:
@@ -47,7 +50,7 @@ def main() -> int:
         host=settings.host,
         port=settings.port,
         log_config=None,  # keep the logging configured above; uvicorn's loggers propagate to it
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT_S,
     )
     return 0
 

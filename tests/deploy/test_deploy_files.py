@@ -10,11 +10,6 @@ from tests.support import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
-
-
-@pytest.fixture(scope="module")
 def hadoop() -> dict[str, str]:
     """Hadoop/config as {"hdfs-site.xml:dfs.replication": "1", ...}."""
     properties = {}

@@ -19,11 +19,6 @@ DASHBOARDS = sorted((MONITORING / "grafana" / "dashboards").glob("*.json"))
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset"}
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
-
-
 def mounts(service: dict) -> dict[str, str]:
     """Bind mounts of a compose service: {path in the repository: path in the container}."""
     found = {}
