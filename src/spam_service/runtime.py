@@ -27,6 +27,11 @@ from spam_service.vault import VaultSession
 _logger = logging.getLogger(__name__)
 
 WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is run as well"]
+# How long shutdown lets each store deliver what it holds before giving up (what is left stays in the spool, or in
+# the request log for predictions). The deployments' grace periods cover these after uvicorn's drain
+# (__main__.GRACEFUL_SHUTDOWN_TIMEOUT_S); tests/deploy/test_shutdown_budget.py checks.
+PREDICTION_STORE_CLOSE_TIMEOUT_S = 10.0
+REQUEST_LOG_CLOSE_TIMEOUT_S = 10.0
 
 
 def load_classifier(settings: Settings) -> SpamClassifier:
@@ -179,9 +184,9 @@ class Services:
 
     def _close_opened(self) -> None:
         if "prediction_store" in self._opened:
-            self.prediction_store.close()
+            self.prediction_store.close(timeout=PREDICTION_STORE_CLOSE_TIMEOUT_S)
         if "request_log" in self._opened:
-            self.request_log.close()
+            self.request_log.close(timeout=REQUEST_LOG_CLOSE_TIMEOUT_S)
         self._opened.clear()
 
 

@@ -10,11 +10,6 @@ from tests.support import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
-
-
-@pytest.fixture(scope="module")
 def hadoop() -> dict[str, str]:
     """Hadoop/config as {"hdfs-site.xml:dfs.replication": "1", ...}."""
     properties = {}
@@ -139,9 +134,8 @@ def test_dockerignore_lets_no_secret_or_cache_into_the_build_context():
     assert not [a for a in allowed if a.startswith(("vault", ".env", ".git", ".venv", "spool", "logs", "models"))]
 
 
-def test_kubernetes_deployment_probes_resources_and_non_root():
-    deployment = yaml.safe_load((REPO_ROOT / "k8s" / "deployment.yaml").read_text())
-    pod = deployment["spec"]["template"]["spec"]
+def test_kubernetes_pods_probes_resources_and_non_root(workload):
+    pod = workload["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
@@ -155,6 +149,64 @@ def test_kubernetes_deployment_probes_resources_and_non_root():
     assert set(kustomization["resources"]) == {p.name for p in (REPO_ROOT / "k8s").glob("*.yaml")} - {
         "kustomization.yaml"
     }
+
+
+def image_spool_dir() -> str:
+    """SPOOL_DIR as the image sets it (the runtime stage's ENV)."""
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    [spool_dir] = re.findall(r"\bSPOOL_DIR=(\S+)", dockerfile[dockerfile.index("AS runtime\n") :])
+    return spool_dir
+
+
+def pod_spool_dir(kubernetes: dict[str, dict]) -> str:
+    return kubernetes["ConfigMap"]["data"].get("SPOOL_DIR", image_spool_dir())
+
+
+def test_each_kubernetes_replica_keeps_its_spool_on_its_own_claim_through_rollouts_and_scale_in(kubernetes, workload):
+    # An emptyDir dies with its pod: a rollout or an eviction while HDFS is down deleted the unshipped lines. A
+    # StatefulSet gives each ordinal its own claim; the pod that comes back with that ordinal (same claim) claims the
+    # spool directories its predecessor left and ships them.
+    assert workload["kind"] == "StatefulSet"
+    [container] = workload["spec"]["template"]["spec"]["containers"]
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == pod_spool_dir(kubernetes)]
+    claims = {claim["metadata"]["name"]: claim["spec"] for claim in workload["spec"]["volumeClaimTemplates"]}
+    assert mount["name"] in claims, f"the spool ({mount['name']}) is not a volume claim template"
+    assert mount["name"] not in {v["name"] for v in workload["spec"]["template"]["spec"].get("volumes", [])}
+    claim = claims[mount["name"]]
+    assert set(claim["accessModes"]) <= {"ReadWriteOnce", "ReadWriteOncePod"}  # one writer per spool
+    assert claim["resources"]["requests"]["storage"]
+    # Retain is the default; deleting claims on scale-in would drop what HDFS had not taken yet (README, Kubernetes).
+    retention = workload["spec"].get("persistentVolumeClaimRetentionPolicy", {})
+    assert retention.get("whenScaled", "Retain") == "Retain" and retention.get("whenDeleted", "Retain") == "Retain"
+
+
+def test_kubernetes_autoscaler_budget_and_service_follow_the_workload(kubernetes, workload):
+    target = kubernetes["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert (target["apiVersion"], target["kind"], target["name"]) == (
+        workload["apiVersion"],
+        workload["kind"],
+        workload["metadata"]["name"],
+    )
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    for selector in (
+        workload["spec"]["selector"]["matchLabels"],
+        kubernetes["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"],
+        kubernetes["Service"]["spec"]["selector"],
+    ):
+        assert selector.items() <= labels.items(), selector
+    [container] = workload["spec"]["template"]["spec"]["containers"]
+    port_names = {port["name"] for port in container["ports"]}
+    assert {port["targetPort"] for port in kubernetes["Service"]["spec"]["ports"]} <= port_names
+    # The autoscaler's new pods start together, not one at a time behind each other's readiness.
+    assert workload["spec"].get("podManagementPolicy") == "Parallel"
+
+
+def test_compose_keeps_the_spool_on_a_named_volume_where_the_image_spools(compose):
+    service = compose["services"]["spam-service"]
+    spool_dir = service.get("environment", {}).get("SPOOL_DIR", image_spool_dir())
+    [source] = [v.split(":")[0] for v in service["volumes"] if v.split(":")[1] == spool_dir]
+    # Named (not a bind mount, not the image's anonymous VOLUME): `up` recreating the container keeps it.
+    assert source in compose["volumes"] and not source.startswith((".", "/", "~"))
 
 
 def test_every_one_shot_service_is_adopted_so_up_wait_exits_zero(compose):

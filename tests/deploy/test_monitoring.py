@@ -19,11 +19,6 @@ DASHBOARDS = sorted((MONITORING / "grafana" / "dashboards").glob("*.json"))
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset"}
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
-
-
 def mounts(service: dict) -> dict[str, str]:
     """Bind mounts of a compose service: {path in the repository: path in the container}."""
     found = {}
@@ -159,8 +154,8 @@ def test_every_metric_the_dashboard_queries_is_exported_by_the_service(dashboard
     assert not used - exported, f"the dashboard queries metrics the service does not export: {sorted(used - exported)}"
 
 
-def test_kubernetes_pods_are_annotated_for_prometheus_discovery():
-    pod = yaml.safe_load((REPO_ROOT / "k8s" / "deployment.yaml").read_text())["spec"]["template"]
+def test_kubernetes_pods_are_annotated_for_prometheus_discovery(workload):
+    pod = workload["spec"]["template"]
     annotations = pod["metadata"]["annotations"]
     [container] = pod["spec"]["containers"]
     assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"

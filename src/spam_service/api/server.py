@@ -18,7 +18,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from spam_service.settings import Settings
 
 # uvicorn would cancel requests still running after this many seconds of a graceful shutdown.
-GRACEFUL_SHUTDOWN_S = 30
+GRACEFUL_SHUTDOWN_TIMEOUT_S = 30
 
 
 def _raw_response(status: int, reason: str, detail: str, extra_headers: dict[str, str] | None = None) -> bytes:
@@ -149,7 +149,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "port": settings.port,
         "log_config": None,  # keep the logging configured by the service; uvicorn's loggers propagate to it
         "http": guarded_protocol(settings),
-        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_TIMEOUT_S,
         **overrides,
     }
     return uvicorn.Config(app, **options)
