@@ -9,6 +9,9 @@ PACKAGES=(
   # Chromium: the page tests drive it with Playwright (tests/browser.py); Playwright's own builds are not
   # downloadable here.
   "chromium test -x /usr/bin/chromium"
+  # wrk: the overload test and bench/ drive the service with a C load generator (a Python one on the same cores
+  # steals the CPU it measures).
+  "wrk command -v wrk"
 )
 
 missing=()

@@ -86,10 +86,10 @@ def test_an_unknown_request_id_is_404_saying_what_to_send(server):
 
 
 @pytest.mark.parametrize("index", [2, 10**12])
-def test_an_index_out_of_range_is_422_naming_the_valid_range(server, index):
+def test_an_index_past_the_request_s_texts_is_404_naming_the_valid_range(server, index):
     request_id = predict(server, [SPAM, HAM])["request_id"]
     response = httpx.post(f"{server.url}/feedback", json={"request_id": request_id, "index": index, "label": "ham"})
-    assert response.status_code == 422, response.text
+    assert response.status_code == 404, response.text
     assert f"request {request_id} has 2 predictions; index must be 0..1" in response.json()["detail"]
 
 

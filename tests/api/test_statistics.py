@@ -97,7 +97,6 @@ def test_since_and_until_filter_on_prediction_time(server):
     [
         ("since=yesterday", ["since='yesterday' is not an ISO 8601 date-time", "2026-11-23T00:00:00Z"]),
         ("until=2026-13-01", ["until='2026-13-01' is not an ISO 8601"]),
-        ("since=2026-11-23T10:00:00Z&until=2026-11-23T09:00:00Z", ["since (2026-11-23T10:00:00.000Z) is after until"]),
     ],
 )
 def test_bad_times_are_422_saying_what_to_send(make_app, live_server_factory, tmp_path, query, words):

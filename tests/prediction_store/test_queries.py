@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from spam_service.errors import InvalidInputError, NotFoundError
+from spam_service.errors import NotFoundError
 from spam_service.prediction_store.database import utc_now
 from spam_service.prediction_store.schema import feedback
 from tests.support.prediction_store import MODEL, rows_in
@@ -29,7 +29,7 @@ def test_feedback_for_an_unknown_request_or_index_is_refused_with_what_to_send(m
     with pytest.raises(NotFoundError, match=r"no predictions are stored for request_id 'nope'.*X-Request-ID"):
         store.record_feedback("nope", 0, "spam")
     for index in (2, -1):
-        with pytest.raises(InvalidInputError, match=r"request r1 has 2 predictions; index must be 0\.\.1"):
+        with pytest.raises(NotFoundError, match=r"request r1 has 2 predictions; index must be 0\.\.1"):
             store.record_feedback("r1", index, "spam")
 
 

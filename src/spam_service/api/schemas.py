@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, create_model
 from pydantic_core import PydanticCustomError
 
 # NUL is valid JSON and valid Unicode, but no message holds one, PostgreSQL text cannot store it and C code around
@@ -15,6 +15,13 @@ def _refuse_nul(text: str) -> str:
     if "\x00" in text:
         raise PydanticCustomError("text_nul", "contains a NUL character (U+0000)")
     return text
+
+
+def _integral_number_to_int(value: object) -> object:
+    """JSON Schema's integer includes 3.0; strings and booleans stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class PredictRequest(BaseModel):
@@ -164,7 +171,9 @@ class FeedbackRequest(BaseModel):
     request_id: StrictStr = Field(
         min_length=1, max_length=64, description="The request_id of a /predict response (also its X-Request-ID)."
     )
-    index: StrictInt = Field(ge=0, description="Position of the text in that request's `text` array, from 0.")
+    index: Annotated[StrictInt, BeforeValidator(_integral_number_to_int)] = Field(
+        ge=0, description="Position of the text in that request's `text` array, from 0."
+    )
     label: Literal["spam", "ham"] = Field(description="The true label of that text.")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from spam_service.errors import InvalidInputError, NotFoundError
+from spam_service.errors import NotFoundError
 from spam_service.model.labels import SPAM
 from spam_service.prediction_store.database import Database, utc_now
 from spam_service.prediction_store.schema import feedback, predictions
@@ -82,7 +82,7 @@ class ModelCounts:
 def record_feedback(database: Database, request_id: str, index: int, label: str) -> FeedbackResult:
     """Store the true label of prediction `index` of `request_id`; the latest label wins.
 
-    Raises NotFoundError (unknown request), InvalidInputError (index out of range), UnavailableError.
+    Raises NotFoundError (unknown request, or no text at that index), UnavailableError.
     """
     with database.transaction() as connection:
         rows = connection.execute(
@@ -96,8 +96,8 @@ def record_feedback(database: Database, request_id: str, index: int, label: str)
                 f"no predictions are stored for request_id {request_id!r}: send the request_id of a /predict "
                 "response (its body's request_id, or its X-Request-ID header)"
             )
-        if not 0 <= index < len(rows):
-            raise InvalidInputError(
+        if not 0 <= index < len(rows):  # no such prediction: 404, like an unknown request
+            raise NotFoundError(
                 f"request {request_id} has {len(rows)} prediction{'s' if len(rows) != 1 else ''}; "
                 f"index must be 0..{len(rows) - 1} (the position of the text in that request)"
             )

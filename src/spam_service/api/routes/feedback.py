@@ -32,7 +32,7 @@ router = APIRouter()
     response_model=FeedbackResponse,
     responses={
         **ERROR_RESPONSES,
-        404: {"model": ErrorResponse, "description": "No predictions are stored for that request_id."},
+        404: {"model": ErrorResponse, "description": "No prediction is stored for that request_id and index."},
         503: {"model": ErrorResponse, "description": "The prediction store's database is unreachable; retry."},
     },
     tags=["feedback"],
@@ -84,7 +84,12 @@ def parse_time(name: str, value: str | None) -> datetime | None:
         raise InvalidInputError(
             f"{name}={value!r} is not an ISO 8601 date-time; send e.g. {name}=2026-11-23T00:00:00Z or {name}=2026-11-23"
         ) from None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable UTC moment
+        return datetime.min if moment.year == 1 else datetime.max
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -112,13 +117,20 @@ def _counts(counts: Counts) -> dict:
 )
 async def statistics(
     prediction_store: PredictionStoreDep,
-    since: str | None = Query(None, description="ISO 8601; predictions made at or after it (no offset: UTC)."),
-    until: str | None = Query(None, description="ISO 8601; predictions made before it (no offset: UTC)."),
+    since: str | None = Query(
+        None,
+        description="ISO 8601 date-time or date; predictions made at or after it (no offset: UTC).",
+        json_schema_extra={"format": "date-time"},
+    ),
+    until: str | None = Query(
+        None,
+        description="ISO 8601 date-time or date; predictions made before it (no offset: UTC).",
+        json_schema_extra={"format": "date-time"},
+    ),
 ) -> StatisticsResponse:
     """Predictions, spam share and agreement with feedback, per model version and in total."""
     start, end = parse_time("since", since), parse_time("until", until)
-    if start is not None and end is not None and start > end:
-        raise InvalidInputError(f"since ({_iso(start)}) is after until ({_iso(end)}); swap them")
+    # since after until is an empty window (zero counts), not an error: both are valid date-times.
     by_model = await asyncio.to_thread(prediction_store.statistics, start, end)
     total = sum((entry.counts for entry in by_model), Counts(0, 0, 0, 0, 0, 0, 0))
     return StatisticsResponse(
