@@ -1,31 +1,13 @@
 """`python -m spam_service` as a user runs it: one-line start-up failures, serving, graceful shutdown."""
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 
 import httpx
 import pytest
 
-from tests.support import REPO_ROOT
 from tests.support.live_server import free_port
-
-
-def run_service(env_overrides: dict[str, str], cwd=REPO_ROOT) -> subprocess.Popen:
-    # Embedded defaults: no Vault or HDFS settings leak in from the developer's shell.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_", "HDFS_"))}
-    env = {**inherited, "HF_HUB_OFFLINE": "1", **env_overrides}
-    return subprocess.Popen(
-        [sys.executable, "-m", "spam_service"],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+from tests.support.service_process import run_service, stop, wait_until_ready
 
 
 @pytest.mark.parametrize(
@@ -75,28 +57,6 @@ def test_a_schema_revision_this_release_does_not_know_stops_start_up_with_one_li
     )
     assert "migrating the schema failed" in line and "9999_from_the_future" in line
     assert "python -m spam_service.prediction_store current" in line
-
-
-def wait_until_ready(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, process.communicate()[1]
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "not ready within 60 s"
-        time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen) -> str:
-    """SIGTERM, then what the process wrote to stdout (its application log)."""
-    process.send_signal(signal.SIGTERM)
-    stdout, _ = process.communicate(timeout=60)
-    # uvicorn re-raises SIGTERM once its graceful shutdown is done, so the status is 0 or "killed by SIGTERM".
-    assert process.returncode in (0, -signal.SIGTERM)
-    return stdout
 
 
 def test_served_process_answers_and_flushes_its_request_log_on_sigterm(trained_model_dir, tmp_path):

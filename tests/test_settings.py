@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -83,3 +85,15 @@ def test_the_prediction_store_url_is_a_secret(monkeypatch):
     monkeypatch.setenv("PREDICTION_STORE_URL", "postgresql+psycopg://app:hunter2@db:5432/predictions")
     settings = Settings(_env_file=None)
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"max_texts_per_request": 64, "max_queued_texts": 63}, "MAX_QUEUED_TEXTS (63) is below MAX_TEXTS_PER_REQUEST"),
+        ({"max_body_bytes_in_flight": 1000}, "MAX_BODY_BYTES_IN_FLIGHT (1000) is below the largest valid body"),
+    ],
+)
+def test_limits_that_could_never_admit_a_full_request_are_refused_at_start_up(values, named):
+    with pytest.raises(ValidationError, match=re.escape(named)):
+        Settings(**values)

@@ -208,3 +208,85 @@ def test_split_evenly_keeps_order_and_balances_texts(sizes, parts, expected):
     groups = split_evenly(batch, parts)
     assert [[len(p.texts) for p in group] for group in groups] == expected
     assert [p for group in groups for p in group] == batch
+
+
+def test_past_the_queue_bound_requests_are_refused_at_once_with_a_retry_after(classifier):
+    from spam_service.model.batching import OverloadedError
+
+    gated = GatedClassifier(classifier)
+    batcher = MicroBatcher(gated, max_batch_texts=4, max_wait_s=0.0, max_queued_texts=6)
+
+    async def scenario():
+        batcher.start()
+        held = asyncio.create_task(batcher.predict(["a", "b", "c", "d"]))  # 4 of 6 queued, in the held batch
+        await asyncio.to_thread(gated.running.wait, 10)
+        fits = asyncio.create_task(batcher.predict(["e", "f"]))  # 6 of 6
+        await asyncio.sleep(0.01)
+        assert batcher.shed(1) is not None  # what the HTTP layer asks before reading a body
+        with pytest.raises(OverloadedError) as refused:
+            await batcher.predict(["g"])
+        gated.gate.set()
+        await asyncio.gather(held, fits)
+        assert batcher.queued_texts == 0 and batcher.shed(6) is None
+        await batcher.predict(["h"])  # room again
+        await batcher.close()
+        return refused.value
+
+    refusal = asyncio.run(scenario())
+    assert refusal.status_code == 503 and refusal.retry_after >= 1 and "overloaded" in str(refusal)
+    assert batcher.refused_overloaded == 2
+
+
+def test_a_request_past_its_deadline_is_refused_and_its_texts_never_run(classifier):
+    from spam_service.model.batching import DeadlineExceededError
+
+    gated = GatedClassifier(classifier)
+    batcher = MicroBatcher(gated, max_batch_texts=1, max_wait_s=0.0)
+
+    async def scenario():
+        batcher.start()
+        held = asyncio.create_task(batcher.predict(["held"]))
+        await asyncio.to_thread(gated.running.wait, 10)
+        started = time.perf_counter()
+        with pytest.raises(DeadlineExceededError):
+            await batcher.predict(["too late"], deadline=time.perf_counter() + 0.2)
+        waited = time.perf_counter() - started
+        gated.gate.set()
+        await held
+        await batcher.close()
+        return waited
+
+    waited = asyncio.run(scenario())
+    assert 0.15 < waited < 2
+    assert ["too late"] not in gated.calls  # dropped from the queue, not classified for nobody
+    assert batcher.refused_deadline == 1 and batcher.queued_texts == 0
+
+
+def test_a_crashed_collector_fails_its_waiting_requests_with_503_and_is_restarted(classifier, monkeypatch):
+    from spam_service.errors import UnavailableError
+
+    batcher = MicroBatcher(classifier, max_batch_texts=8, max_wait_s=0.05)
+    original = split_evenly
+    crashes = iter([True])
+
+    def split_that_crashes_once(batch, parts):
+        if next(crashes, False):
+            raise RuntimeError("a bug in the collector")
+        return original(batch, parts)
+
+    monkeypatch.setattr("spam_service.model.batching.split_evenly", split_that_crashes_once)
+
+    async def scenario():
+        batcher.start()
+        failed = await asyncio.gather(batcher.predict(["one"]), batcher.predict(["two"]), return_exceptions=True)
+        await asyncio.sleep(0)  # the restart is scheduled by the collector's done-callback
+        answered = await asyncio.wait_for(batcher.predict(["after the restart"]), 10)
+        status = batcher.status()
+        await batcher.close()
+        return failed, answered, status
+
+    failed, answered, status = asyncio.run(scenario())
+    assert all(isinstance(result, UnavailableError) for result in failed), failed
+    assert len(answered) == 1
+    assert status.alive and status.crashes == 1 and "a bug in the collector" in status.last_crash
+    assert batcher.queued_texts == 0

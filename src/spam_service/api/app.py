@@ -51,5 +51,7 @@ def create_app(services: Services) -> FastAPI:
         ),
         metrics=services.metrics,
         static_routes=list(methods_by_path),
+        # A full-size request would not fit the inference queue: refused before its body is read.
+        shed=lambda path: services.batcher.shed(settings.max_texts_per_request) if path == "/predict" else None,
     )
     return app

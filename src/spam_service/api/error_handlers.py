@@ -74,6 +74,10 @@ def describe(error: dict[str, Any], path: str = "/predict") -> tuple[int, str]:
         return 422, f"missing key {field!r}; send {example}"
     if kind == "extra_forbidden":
         return 422, f"unknown key {field!r}; the body takes only {keys}, e.g. {example}"
+    if kind == "unknown_keys":
+        ctx = error.get("ctx") or {}
+        named = ", ".join(repr(str(key)[:40]) for key in ctx.get("keys", []))
+        return 422, f"{ctx.get('count')} unknown keys ({named}, ...); the body takes only {keys}, e.g. {example}"
     if kind in {"model_attributes_type", "dict_type", "model_type"}:
         return 422, f"request body must be a JSON object such as {example}, not {_json_type(value)}"
     if kind == "list_type":

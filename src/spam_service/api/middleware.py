@@ -3,6 +3,7 @@
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from spam_service.observability.logging import current_request_id
 from spam_service.observability.prometheus import UNMATCHED_ROUTE, ServiceMetrics
 
 REQUEST_ID_HEADER = b"x-request-id"
+MAX_SHED_DELAY_S = 1.0
+MAX_CONNECTIONS_REMEMBERED = 10_000  # connections refused lately, for the delay above
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +27,12 @@ class BodyLimits:
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None, *, close: bool = True) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.headers = headers or {}
+        # Closing is the only way to be done with a body half read; one not read at all uvicorn skips by itself.
+        self.headers = {**(headers or {}), **({"connection": "close"} if close else {})}
 
 
 class RequestContextMiddleware:
@@ -41,6 +45,12 @@ class RequestContextMiddleware:
     `limits.timeout_s`, 503 + Retry-After when the bodies of all requests together would pass
     `limits.max_bytes_in_flight`. So memory stays bounded whatever clients send, and slow senders let go.
 
+    `shed(path)`: for a request to `path`, the Retry-After seconds when the service cannot take it now (the
+    inference queue is full), checked before the body is read: under overload, refusing must cost next to nothing,
+    or refusing alone takes the CPU (and the GIL) the admitted requests need. A connection that comes back before
+    the Retry-After it was given waits out the rest (at most `MAX_SHED_DELAY_S`) before its next 503: a client that
+    ignores Retry-After then costs a few refusals a second, not thousands, and /health stays fast for the others.
+
     `static_routes`: paths of the routes without path parameters, to label the requests refused before routing."""
 
     def __init__(
@@ -50,12 +60,15 @@ class RequestContextMiddleware:
         limits: BodyLimits,
         metrics: ServiceMetrics | None = None,
         static_routes: Collection[str] = (),
+        shed: Callable[[str], int | None] = lambda path: None,
     ) -> None:
         self.app = app
         self.limits = limits
+        self.shed = shed
         self.metrics = metrics
         self.static_routes = frozenset(static_routes)
         self.body_bytes_in_flight = 0
+        self._shed_until: OrderedDict[object, float] = OrderedDict()  # connection -> end of its Retry-After
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,13 +105,20 @@ class RequestContextMiddleware:
             held += size
 
         try:
+            if (retry_after := self.shed(scope["path"])) is not None:
+                await self._delay_if_retry_after_ignored(scope, retry_after)
+                raise _Refused(
+                    503,
+                    "the service is overloaded (MAX_QUEUED_TEXTS texts wait for inference); retry after the "
+                    "Retry-After seconds",
+                    {"retry-after": str(retry_after)},
+                    close=False,
+                )
             body = await self._read_body(scope, receive, hold)
         except _Refused as refused:
             self.body_bytes_in_flight -= held
-            # The rest of the body is never read: closing the connection is the only way to be done with it.
-            headers = {**refused.headers, "connection": "close"}
             response = error_response(Request(scope), refused.status, refused.detail)
-            response.headers.update(headers)
+            response.headers.update(refused.headers)
             await response(scope, receive, send_with_id)
             route = scope["path"] if scope["path"] in self.static_routes else UNMATCHED_ROUTE
             self._observe(route, scope, status, started)
@@ -125,6 +145,18 @@ class RequestContextMiddleware:
             self.body_bytes_in_flight -= held
         self._observe(self._route(scope), scope, status, started)
         current_request_id.reset(token)
+
+    async def _delay_if_retry_after_ignored(self, scope: Scope, retry_after: int) -> None:
+        connection = scope.get("client")
+        if connection is None:
+            return
+        now = time.monotonic()
+        until = self._shed_until.pop(connection, None)
+        self._shed_until[connection] = now + retry_after
+        if len(self._shed_until) > MAX_CONNECTIONS_REMEMBERED:
+            self._shed_until.popitem(last=False)
+        if until is not None and until > now:
+            await asyncio.sleep(min(until - now, MAX_SHED_DELAY_S))
 
     async def _read_body(self, scope: Scope, receive: Receive, hold: Callable[[int], None]) -> bytes:
         limit = self.limits.max_bytes

@@ -149,6 +149,10 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "port": settings.port,
         "log_config": None,  # keep the logging configured by the service; uvicorn's loggers propagate to it
         "http": guarded_protocol(settings),
+        # Not uvloop: flooded by clients that ignore Retry-After, it served the connections it had and left new
+        # ones (a probe's /health, a well-behaved client) unanswered until the flood stopped, 5-8 s here; asyncio
+        # accepts them within ~0.5 s (docs/robustness.md).
+        "loop": "asyncio",
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_TIMEOUT_S,
         **overrides,
     }

@@ -158,6 +158,14 @@ class MicroBatcher:
             return 1
         return max(1, min(60, math.ceil(self.queued_texts / self._texts_per_second)))
 
+    def shed(self, texts: int) -> int | None:
+        """Retry-After seconds when a request of `texts` texts would be refused now (counted as refused), else
+        None: the check the HTTP layer makes before it reads a body."""
+        if self.max_queued_texts is None or self.queued_texts + texts <= self.max_queued_texts:
+            return None
+        self.refused_overloaded += 1
+        return self.retry_after()
+
     async def predict(self, texts: Sequence[str], *, deadline: float | None = None) -> list[Prediction]:
         """Predictions for `texts`. `deadline` (a `time.perf_counter()` value): past it the texts leave the queue
         and `DeadlineExceededError` is raised."""
