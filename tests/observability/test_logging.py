@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spam_service.api.error_handlers import install_error_handlers
-from spam_service.api.middleware import RequestContextMiddleware
+from spam_service.api.middleware import BodyLimits, RequestContextMiddleware
 from spam_service.observability.logging import BackgroundStreamHandler, JsonFormatter, TextFormatter, current_request_id
 
 
@@ -95,7 +95,9 @@ def app_that_logs() -> FastAPI:
         raise RuntimeError("kaput")
 
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=1000)
+    app.add_middleware(
+        RequestContextMiddleware, limits=BodyLimits(max_bytes=1000, timeout_s=5, max_bytes_in_flight=10_000)
+    )
     return app
 
 
