@@ -96,7 +96,7 @@ class HdfsRequestLogSink:
         waiting_bytes = sum(t.end - (t.remote_length if t.remote_length is not None else t.start) for t in targets)
         return SinkStatus(
             kind=self.kind,
-            ready=self._journal.alive and self._journal.last_error is None,
+            ready=self._journal.ready,
             lines_waiting=self._journal.lines_waiting + sum(max(t.lines_stored, 0) for t in targets),
             lines_written=self._lines_shipped_total(targets),
             last_error=self._journal.last_error or self._outage.last_error,
