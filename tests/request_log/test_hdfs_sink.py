@@ -3,6 +3,7 @@
 import asyncio
 import json
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,133 @@ def test_a_large_spool_is_warned_about(webhdfs, tmp_path, caplog):
         append_all(sink, [{"n": i, "pad": "x" * 50} for i in range(20)])
         wait_for(lambda: "over SPOOL_WARN_BYTES" in caplog.text)
     sink.close(timeout=1)
+
+
+class SteppingClock:
+    """A day clock for the sink: one day later every millisecond while `running`; `set` holds it on one day."""
+
+    def __init__(self, first: date) -> None:
+        self.first = first
+        self.held: date | None = first
+        self.started = 0.0
+
+    def run(self) -> None:
+        self.started, self.held = time.monotonic(), None
+
+    def set(self, day: date) -> None:
+        self.held = day
+
+    def __call__(self) -> str:
+        if self.held is not None:
+            return self.held.isoformat()
+        return (self.first + timedelta(days=int((time.monotonic() - self.started) * 1000))).isoformat()
+
+
+def test_midnight_every_millisecond_and_a_clock_stepping_back_keep_every_line_once(webhdfs, tmp_path):
+    """Batches holding lines of two days, files finished and removed while the shipper ships, then lines for a
+    day whose file is long complete. Before: the journal died of a KeyError (a finished file removed under a
+    batch), and the day written to again restarted its spool at offset 0 (the file was then 'broken')."""
+    clock = SteppingClock(date(2031, 1, 1))
+    spool = tmp_path / "spool"
+    sink = make_sink(webhdfs, spool, flush_interval=0.005, flush_bytes=1, fsync=True, day=clock)
+    sink.start()
+    sent: list[int] = []
+
+    async def writer(number: int, until: float) -> None:
+        n = 0
+        while time.monotonic() < until:
+            record = number * 100_000 + n
+            await asyncio.wait_for(sink.append({"n": record}), timeout=10)  # before: hung once the journal died
+            sent.append(record)
+            n += 1
+
+    async def write_for(seconds: float) -> None:
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(writer(i, until) for i in range(8)))
+
+    asyncio.run(write_for(0.3))  # the first day alone
+    first_day = list(sent)
+    clock.run()
+    asyncio.run(write_for(1.0))
+    wait_for(lambda: not (spool / "date=2031-01-01").exists())  # the first day's file: complete, spool removed
+    clock.set(date(2031, 1, 1))  # back across many midnights
+    flipped = len(sent)
+    asyncio.run(write_for(0.3))
+    stepped_back = sent[flipped:]
+    wait_for(lambda: sink.status().lines_written == len(sent), timeout=30)
+    status = sink.status()
+    sink.close()
+    assert status.broken == () and status.last_error is None
+    assert [t.status().crashes for t in sink.threads()] == [0, 0]
+    files = hdfs_records(webhdfs)
+    assert len(files) > 20, "the day should have changed under many batches"
+    shipped = [r["n"] for records in files.values() for r in records]
+    assert sorted(shipped) == sorted(sent), "every line in HDFS exactly once"
+    first_file = [r["n"] for r in files[f"{LOG_DIR}/date=2031-01-01/{sink.file_name}"]]
+    assert first_file[: len(first_day)] == first_day and set(stepped_back) <= set(first_file)
+    assert not list(spool.rglob("*.seg"))
+
+
+def test_an_append_that_times_out_and_lands_late_is_not_duplicated(webhdfs, tmp_path):
+    files = HdfsFiles(webhdfs.url, user="spam", timeout=0.5)
+    sink = HdfsRequestLogSink(files, log_dir=LOG_DIR, spool_dir=tmp_path / "spool", flush_interval=0.1, max_backoff=0.5)
+    sink.start()
+    append_all(sink, [{"n": 0}])
+    wait_for(lambda: sink.status().lines_written == 1)
+    # The next append lands after the client gave up, right after the sink measured the file without it.
+    webhdfs.set_faults(late_appends=1)
+    append_all(sink, [{"n": i} for i in range(1, 20)])
+    wait_for(lambda: webhdfs.faults.late_appends == 0)
+    append_all(sink, [{"n": i} for i in range(20, 30)])  # more lines: the resent chunk differs from the late one
+    wait_for(lambda: sink.status().lines_written == 30)
+    sink.close()
+    [records] = hdfs_records(webhdfs).values()
+    assert [r["n"] for r in records] == list(range(30))
+    assert ("namenode", "POST", "TRUNCATE") in {r[:3] for r in webhdfs.requests}  # the duplicate was cut
+
+
+def test_a_broken_file_stays_visible_while_other_files_ship(webhdfs, tmp_path):
+    day = {"today": "2031-01-01"}
+    sink = make_sink(webhdfs, tmp_path / "spool", day=lambda: day["today"])
+    # Someone else's bytes where this process's file must go: it cannot be shipped without an operator.
+    HdfsFiles(webhdfs.url).create(f"{LOG_DIR}/date=2031-01-01/{sink.file_name}", b'{"someone":"else"}\n' * 5)
+    sink.start()
+    append_all(sink, [{"n": 0}])
+    wait_for(lambda: sink.status().broken)
+    day["today"] = "2031-01-02"
+    append_all(sink, [{"n": 1}])
+    wait_for(lambda: sink.status().lines_written == 1)  # the next day's file ships
+    time.sleep(0.3)  # more successful rounds
+    status = sink.status()
+    sink.close(timeout=1)
+    [broken] = status.broken
+    assert broken.startswith(f"date=2031-01-01/{sink.file_name}: ") and "someone else" in broken
+    assert status.last_error and "someone else" in status.last_error  # before: cleared by the next success
+    assert status.ready and status.connected and status.lines_waiting == 1
+    assert [r["n"] for r in hdfs_records(webhdfs)[f"{LOG_DIR}/date=2031-01-02/{sink.file_name}"]] == [1]
+
+
+def test_a_file_with_a_permanent_error_does_not_hold_back_the_newer_ones(webhdfs, tmp_path):
+    day = {"today": "2031-01-01"}
+    sink = make_sink(webhdfs, tmp_path / "spool", day=lambda: day["today"])
+    webhdfs.set_faults(denied=[f"{LOG_DIR}/date=2031-01-01"])  # no write permission on that day's directory
+    sink.start()
+    append_all(sink, [{"n": 0}])
+    day["today"] = "2031-01-02"
+    append_all(sink, [{"n": 1}])
+    wait_for(lambda: sink.status().lines_written == 1)  # before: the older file's error ended every round
+    assert "AccessControlException" in sink.status().last_error and sink.status().lines_waiting == 1
+    webhdfs.set_faults(denied=[])  # an operator fixes the permissions
+    wait_for(lambda: sink.status().lines_written == 2)
+    sink.close()
+    files = hdfs_records(webhdfs)
+    assert [[r["n"] for r in records] for _, records in sorted(files.items())] == [[0], [1]]
+
+
+def test_the_journal_and_the_shipper_are_supervised_threads(webhdfs, tmp_path):
+    sink = make_sink(webhdfs, tmp_path / "spool")
+    assert [t.name for t in sink.threads()] == ["request-log-spool", "request-log-shipper"]
+    sink.start()
+    assert all(t.status().alive and t.status().crashes == 0 for t in sink.threads())
+    sink.close()
+    assert not any(t.alive for t in sink.threads())

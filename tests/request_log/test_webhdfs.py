@@ -62,3 +62,39 @@ def test_an_unresolvable_datanode_is_named_and_a_rewrite_fixes_it():
         rewritten = HdfsFiles(server.url, datanode_rewrites={f"datanode.invalid:{port}": f"127.0.0.1:{port}"})
         rewritten.create("/a", b"x\n")
         assert server.read("/a") == b"x\n"
+
+
+def test_read_returns_a_range_and_truncate_cuts_the_file_back(webhdfs):
+    files = HdfsFiles(webhdfs.url)
+    files.create("/t", b"one\ntwo\nthree\n")
+    assert files.read("/t", 4, 4) == b"two\n" and files.read("/t", 8, 100) == b"three\n"
+    assert files.truncate("/t", 8) is True
+    assert webhdfs.read("/t") == b"one\ntwo\n"
+    with pytest.raises(HdfsError) as caught:
+        files.truncate("/t", 100)  # longer than the file
+    assert caught.value.exception == "HadoopIllegalArgumentException" and not caught.value.transient
+
+
+def test_an_append_that_times_out_holds_the_lease_and_lands_after_the_next_status(webhdfs):
+    files = HdfsFiles(webhdfs.url, timeout=0.5)
+    files.create("/x", b"1\n")
+    webhdfs.set_faults(late_appends=1)
+    with pytest.raises(HdfsError, match="did not answer in time"):
+        files.append("/x", b"2\n")
+    for write in (lambda: files.append("/x", b"3\n"), lambda: files.truncate("/x", 0)):
+        with pytest.raises(HdfsError) as caught:
+            write()  # a second writer while the late append holds the lease
+        assert caught.value.exception == "AlreadyBeingCreatedException" and caught.value.transient
+    assert files.length("/x") == 2  # the length without it ...
+    assert webhdfs.read("/x") == b"1\n2\n"  # ... and it has landed right after
+    files.append("/x", b"3\n")
+    assert webhdfs.read("/x") == b"1\n2\n3\n"
+
+
+def test_writes_under_a_denied_path_fail_permanently(webhdfs):
+    files = HdfsFiles(webhdfs.url, user="svc")
+    webhdfs.set_faults(denied=["/locked"])
+    with pytest.raises(HdfsError) as caught:
+        files.create("/locked/a", b"x\n")
+    assert caught.value.exception == "AccessControlException" and not caught.value.transient
+    files.create("/open/a", b"x\n")

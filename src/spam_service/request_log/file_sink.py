@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from spam_service.request_log.base import SinkStatus
 from spam_service.request_log.descriptors import write_all
 from spam_service.request_log.journal import Journal
 from spam_service.request_log.records import encode_record, utc_day
+from spam_service.supervision import SupervisedThread
 
 
 class AppendOnlyFiles:
@@ -52,20 +53,24 @@ class FileRequestLogSink:
 
     kind = "file"
 
-    def __init__(self, directory: Path, *, fsync: bool = True) -> None:
+    def __init__(self, directory: Path, *, fsync: bool = True, day: Callable[[], str] = utc_day) -> None:
         self.directory = Path(directory)
+        self._day = day  # the UTC day of a line (a parameter so that tests can move midnight)
         self._journal = Journal(AppendOnlyFiles(self.directory, fsync=fsync), name="request-log-file")
 
     def start(self) -> None:
         self._journal.start()
 
     async def append(self, record: Mapping[str, Any]) -> None:
-        await self._journal.write(f"requests-{utc_day()}.jsonl", encode_record(record))
+        await self._journal.write(f"requests-{self._day()}.jsonl", encode_record(record))
+
+    def threads(self) -> list[SupervisedThread]:
+        return self._journal.threads()
 
     def status(self) -> SinkStatus:
         return SinkStatus(
             kind=self.kind,
-            ready=self._journal.alive and self._journal.last_error is None,
+            ready=self._journal.ready,
             lines_waiting=self._journal.lines_waiting,
             lines_written=self._journal.lines_written,
             last_error=self._journal.last_error,

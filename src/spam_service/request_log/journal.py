@@ -4,23 +4,33 @@ A request hands its line to `Journal.write` and awaits it; one writer thread tak
 through a `LineStore` and fsyncs once, then releases all those requests. Under load a batch holds many lines, so
 the cost of an fsync is shared; alone, a request waits for about one fsync.
 
-If the disk refuses (full, read-only, permissions), the lines stay in memory, in order, and are retried with
-back-off; the waiting requests are released at once (a failing log never fails or stalls a request) and the
-failure shows in `status()`.
+A line is durable before its request goes on, or the request gets `UnavailableError` (503 + Retry-After): the
+client was not answered 200, so it still holds the line and retries it. Nothing is kept in memory for later, so
+a failing disk costs no memory and a line is never written after its client was told it failed.
+
+- If the disk refuses (full, read-only, a file size limit), the batch's requests are refused and the store is
+  tried again only after a back-off (0.1 s doubling to `max_backoff`); requests arriving meanwhile are refused at
+  once with Retry-After = the back-off left. The next write that works ends it; `ready` says which state holds.
+- If the writer thread itself dies (a bug), `SupervisedThread` logs and counts it, the requests it held are
+  refused, and it starts again after its own back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
+from spam_service.errors import UnavailableError
 from spam_service.outage import OutageTracker
+from spam_service.supervision import SupervisedThread
 
 _logger = logging.getLogger(__name__)
 
@@ -40,7 +50,7 @@ class LineStore(Protocol):
 class _Entry:
     key: str
     data: bytes
-    done: Future[None] | None
+    done: Future[None]
 
 
 _STOP = object()
@@ -61,34 +71,50 @@ class Journal:
         self.max_batch = max_batch
         self._on_stored = on_stored
         self._queue: queue.SimpleQueue[_Entry | object] = queue.SimpleQueue()
-        self._pending: list[_Entry] = []
+        self._batch: list[_Entry] = []  # taken from the queue, being stored
         self._written = 0
         self._outage = OutageTracker(_logger, first_delay=0.1, max_delay=max_backoff)
-        self._thread: threading.Thread | None = None
+        self._retry_at = 0.0  # monotonic time before which the failing store is not tried again
+        self._running = False  # started, not closed, and the writer loop is not down after a crash
+        self._closed = False
+        self._accepting = threading.Lock()  # `close` and `submit` agree on whether a line can still be taken
+        self._thread = SupervisedThread(
+            name, self._run, on_crash=self._crashed, first_backoff=0.5, max_backoff=max(1.0, max_backoff)
+        )
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._closed = False
+        self._running = True
         self._thread.start()
 
+    def threads(self) -> list[SupervisedThread]:
+        return [self._thread]
+
     def submit(self, key: str, data: bytes) -> Future[None]:
-        """Queue a line; the future completes once it is durable (or kept in memory after a disk failure)."""
+        """Queue a line; the future completes once it is durable, or fails with `UnavailableError`."""
         done: Future[None] = Future()
-        if self._thread is None:
-            done.set_exception(RuntimeError(f"{self.name} is not running"))
+        refusal = self._refusal()
+        if refusal is not None:
+            done.set_exception(refusal)
             return done
-        self._queue.put(_Entry(key, data, done))
+        with self._accepting:
+            if self._closed or not self._thread.started:
+                done.set_exception(UnavailableError("the service is shutting down; retry on another instance"))
+            else:
+                self._queue.put(_Entry(key, data, done))
         return done
 
     async def write(self, key: str, data: bytes) -> None:
         await asyncio.wrap_future(self.submit(key, data))
 
     @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def ready(self) -> bool:
+        """Lines are being stored: the writer runs and its last write worked."""
+        return self._running and self._thread.alive and self._outage.last_error is None
 
     @property
     def lines_waiting(self) -> int:
-        return self._queue.qsize() + len(self._pending)
+        return self._queue.qsize() + len(self._batch)
 
     @property
     def lines_written(self) -> int:
@@ -104,75 +130,121 @@ class Journal:
         return self._outage.last_error
 
     def close(self, timeout: float = 10.0) -> None:
-        if self._thread is None:
+        """Store what is queued (the store permitting), then stop; requests still waiting are refused."""
+        if not self._thread.started:
             return
-        self._queue.put(_STOP)
+        with self._accepting:
+            self._closed = True
+            self._queue.put(_STOP)
+        self._thread.stop()
         self._thread.join(timeout)
-        left = self.lines_waiting
+        if self._thread.alive:
+            _logger.error("%s: still storing after %.0f s at shutdown; %s", self.name, timeout, self.store.describe())
+        left = self._take_queued()
         if left:
-            _logger.error(
-                "%s: %d lines could not be stored in %s before shutdown", self.name, left, self.store.describe()
-            )
-        self._thread = None
+            _logger.error("%s: %d requests were refused at shutdown (not stored)", self.name, len(left))
+            self._settle(left, UnavailableError("the service is shutting down; retry on another instance"))
+
+    # -- the writer thread -------------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        stopping = False
+        self._running = True
         while True:
-            # Lines are pending here only after a failed store: new lines, or the back-off passing, retry it.
-            stopping = self._collect(block=not self._pending, timeout=self._outage.delay) or stopping
-            if not self._pending:
-                if stopping:
-                    return
-                continue
-            if not self._store_pending() and stopping:
-                return  # the disk still refuses at shutdown: `close` reports what is left
+            stopping = self._collect()
+            if self._batch:
+                self._store_batch()
+            if stopping:
+                self._running = False
+                return
 
-    def _collect(self, *, block: bool, timeout: float) -> bool:
-        """Move queued lines to `_pending`; True once told to stop. Waits for the first line when `block`."""
-        try:
-            item = self._queue.get() if block else self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return False
-        stopping = False
+    def _collect(self) -> bool:
+        """Take queued lines into `_batch` (waiting for the first one); True once told to stop."""
+        item = self._queue.get()
         while True:
             if item is _STOP:
-                stopping = True
-            else:
-                assert isinstance(item, _Entry)
-                self._pending.append(item)
-            if len(self._pending) >= self.max_batch:
-                return stopping
+                return True
+            assert isinstance(item, _Entry)
+            # Once running, a future can no longer be cancelled, so settling it below cannot race a client leaving.
+            if item.done.set_running_or_notify_cancel():
+                self._batch.append(item)
+            if len(self._batch) >= self.max_batch:
+                return False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return stopping
+                return False
 
-    def _store_pending(self) -> bool:
+    def _store_batch(self) -> None:
+        batch = self._batch
+        refusal = self._refusal()
+        if refusal is not None:  # queued before the store failed, or during its back-off
+            self._settle(batch, refusal)
+            return
         try:
-            self.store.write([(entry.key, entry.data) for entry in self._pending])
+            self.store.write([(entry.key, entry.data) for entry in batch])
         except OSError as exc:
             message = f"cannot write to {self.store.describe()}: {exc.strerror or exc}"
             self._outage.failed(
                 message,
-                "%s: %s; %d lines kept in memory and retried",
+                "%s: %s; refusing requests (503) until a write works, retrying with back-off",
                 self.name,
                 message,
-                len(self._pending),
                 level=logging.ERROR,
             )
-            self._release(self._pending)  # the requests go on; the lines stay pending
-            return False
-        stored, self._pending = self._pending, []
-        self._written += len(stored)
-        self._release(stored)
+            self._retry_at = time.monotonic() + self._outage.delay
+            self._settle(batch, self._unavailable(self._outage.delay))
+            return
+        # The state first: a released request may read `status()` at once.
+        self._written += len(batch)
+        self._retry_at = 0.0
         self._outage.succeeded("%s: writing to %s again", self.name, self.store.describe(), level=logging.WARNING)
+        self._settle(batch, None)
         if self._on_stored is not None:
             self._on_stored()
-        return True
+
+    def _settle(self, batch: list[_Entry], error: UnavailableError | None) -> None:
+        """Release (or refuse) a batch's requests."""
+        self._batch = []
+        try:
+            for entry in batch:
+                if not entry.done.done():
+                    if error is None:
+                        entry.done.set_result(None)
+                    else:
+                        entry.done.set_exception(error)
+        except BaseException:
+            self._batch = batch  # `_crashed` refuses those not released yet
+            raise
+
+    def _crashed(self, exc: BaseException) -> None:
+        """`SupervisedThread`'s `on_crash`: refuse what the dead loop held and what waits in the queue."""
+        self._running = False
+        restarting = UnavailableError("the request log is restarting; retry shortly")
+        self._settle(self._batch + self._take_queued(), restarting)
+
+    # -- refusing ----------------------------------------------------------------------------------------------
+
+    def _refusal(self) -> UnavailableError | None:
+        """The error for a line arriving now, if it cannot be stored now: the store is in its back-off, or the
+        writer loop is down after a crash (it restarts by itself)."""
+        if self._thread.started and not self._running and not self._closed and self._thread.alive:
+            return UnavailableError("the request log is restarting; retry shortly")
+        left = self._retry_at - time.monotonic()
+        return self._unavailable(left) if left > 0 else None
 
     @staticmethod
-    def _release(entries: list[_Entry]) -> None:
-        for entry in entries:
-            if entry.done is not None and not entry.done.done():
-                entry.done.set_result(None)
-            entry.done = None
+    def _unavailable(backoff: float) -> UnavailableError:
+        return UnavailableError(
+            "the request log cannot store requests durably right now; retry later",
+            retry_after=max(1, math.ceil(backoff)),
+        )
+
+    def _take_queued(self) -> list[_Entry]:
+        taken = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return taken
+            if isinstance(item, _Entry) and item.done.set_running_or_notify_cancel():
+                taken.append(item)

@@ -9,16 +9,24 @@ Layout under the spool directory, for the HDFS file `<HDFS_LOG_DIR>/date=2026-11
 
 A segment's name is the offset in the HDFS file of its first byte, so the HDFS file's length says exactly which
 spool bytes are still to send: shipping resumes there after an outage, a crash or a restart, with no duplicate
-and no gap. Segments wholly below that length are deleted; a directory whose bytes are all in HDFS and that no
-process writes to any more is removed.
+and no gap. Segments wholly below that length are deleted, except the last one, which keeps the file's end
+offset on disk (so a file written to again, or claimed after a crash, continues at the right offset). A
+directory whose bytes are all in HDFS and that no process writes to any more is removed; the spool remembers
+where that file ended, and lines for it arriving later (a clock stepping back across midnight) continue there.
 
 Each HDFS file has one writer: the process holding the `.lock`. A process that dies releases it (the kernel
 drops flocks), and the next process to start on this spool directory claims and ships what it left.
+
+Threads: the journal writes (`write`), the shipper reads and removes (`read`, `shipped`, `forget_if_done`,
+`claim_orphans`). A target's life (created, active, finished, removed) changes only under the spool's lock, and
+a batch becomes visible (sizes, and the older files it finishes) only once it is fsynced, so the shipper never
+sends or deletes bytes a failing batch may take back, nor removes a file that a batch is still writing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -50,27 +58,33 @@ class Segment:
 
 @dataclass(eq=False)
 class SpoolTarget:
-    """One HDFS file's spool. `remote_length` is None until HDFS has been asked (and after a failed call)."""
+    """One HDFS file's spool and what the shipper knows of that file."""
 
     name: str  # path relative to the HDFS log directory, e.g. "date=2026-11-23/host-7-a1b2c3d4.jsonl"
     directory: Path
     lock_fd: int
     segments: list[Segment] = field(default_factory=list)
     active: bool = False  # this process still appends to it
-    remote_length: int | None = None
+    base: int = 0  # where its bytes start while it has no segment (a file written to again after its removal)
+    remote_length: int | None = None  # HDFS holds the spool's bytes up to here (checked); None: not asked yet
     remote_exists: bool = False
+    # An append of ours (or of the crashed process before us) may have landed unseen, or may land late: HDFS
+    # must be measured and its bytes past `remote_length` checked against the spool before appending again.
+    suspect: bool = False
     lines_stored: int = 0  # lines in the spool beyond what is known to be in HDFS
     lines_shipped: int = 0
     broken: str | None = None  # why it cannot be shipped, if so
+    retry_at: float = 0.0  # after an error HDFS gave about this file: monotonic time of the next attempt
+    failures: int = 0  # such errors in a row
     _fd: int | None = None  # open descriptor of the last segment, while active
 
     @property
     def start(self) -> int:
-        return self.segments[0].offset if self.segments else 0
+        return self.segments[0].offset if self.segments else self.base
 
     @property
     def end(self) -> int:
-        return self.segments[-1].end if self.segments else 0
+        return self.segments[-1].end if self.segments else self.base
 
 
 class Spool:
@@ -82,6 +96,7 @@ class Spool:
         self.fsync = fsync
         self._lock = threading.Lock()
         self._targets: dict[str, SpoolTarget] = {}
+        self._ended: dict[str, int] = {}  # removed targets: where their HDFS file ends (one entry a file a day)
 
     def describe(self) -> str:
         return f"spool {self.directory}"
@@ -98,10 +113,19 @@ class Spool:
             with self._lock:
                 if name in self._targets:
                     continue
-            lock_fd = _try_lock(spool_dir)
+                try:
+                    lock_fd = _try_lock(spool_dir)
+                except FileNotFoundError:
+                    continue  # removed meanwhile
             if lock_fd is None:
                 continue  # a live process owns it
-            target = SpoolTarget(name=name, directory=spool_dir, lock_fd=lock_fd, segments=_scan_segments(spool_dir))
+            segments = _scan_segments(spool_dir)
+            if not segments:  # all of it was in HDFS when its writer stopped
+                with self._lock:
+                    _remove_target_directory(spool_dir, lock_fd, [])
+                continue
+            # Its writer may have had an append in flight: check what HDFS holds past the spool's start.
+            target = SpoolTarget(name=name, directory=spool_dir, lock_fd=lock_fd, segments=segments, suspect=True)
             target.lines_stored = sum(_count_lines(s.path) for s in target.segments)
             with self._lock:
                 self._targets[name] = target
@@ -147,11 +171,11 @@ class Spool:
             by_target.setdefault(name, []).append(data)
         # Sizes become visible to the shipper only once fsynced, so it never ships bytes a failure may take back.
         grown: dict[int, tuple[Segment, int]] = {}  # id(segment) -> (segment, size once this batch is written)
-        before: list[tuple[SpoolTarget, int]] = []  # (target, number of segments) to roll back to
+        written: list[tuple[SpoolTarget, int, int]] = []  # (target, its segments before, lines) to publish or undo
         try:
             for name, chunks in by_target.items():
                 target = self._active_target(name)
-                before.append((target, len(target.segments)))
+                written.append((target, len(target.segments), len(chunks)))
                 for data in chunks:
                     segment = self._segment_for_append(target, grown)
                     assert target._fd is not None  # `_segment_for_append` opened it
@@ -160,22 +184,27 @@ class Spool:
                 if self.fsync and target._fd is not None:
                     os.fsync(target._fd)
         except OSError:
-            self._roll_back(before)
+            self._roll_back([(target, count) for target, count, _ in written])
             raise
         with self._lock:
             for segment, size in grown.values():
                 segment.size = size
-            for name, chunks in by_target.items():
-                target = self._targets[name]
-                target.lines_stored += len(chunks)
+            for target, _, count in written:
+                target.lines_stored += count
                 for segment in target.segments[:-1]:
                     segment.sealed = True
+            # Lines of a new day: the files written before, and not in this batch, are finished. Only now, with
+            # this batch's bytes published, may the shipper see them finished and remove them once shipped.
+            in_batch = {id(target) for target, _, _ in written}
+            for target in self._targets.values():
+                if target.active and id(target) not in in_batch:
+                    self._finish(target)
 
     def _roll_back(self, before: list[tuple[SpoolTarget, int]]) -> None:
         """Undo a failed batch: drop the segments it created, cut the others back to their published size."""
         for target, count in before:
-            self._close_segment(target)
             with self._lock:
+                self._close_segment(target)
                 created, target.segments = target.segments[count:], target.segments[:count]
             for segment in created:
                 segment.path.unlink(missing_ok=True)
@@ -186,25 +215,25 @@ class Spool:
     def _active_target(self, name: str) -> SpoolTarget:
         with self._lock:
             target = self._targets.get(name)
-            if target is not None and target.active:
-                return target
-            # A new file (a new day): the files this process wrote before are finished.
-            for other in self._targets.values():
-                if other.active:
-                    self._finish(other)
-        spool_dir = self.directory / f"{name}{SPOOL_SUFFIX}"
-        spool_dir.mkdir(parents=True, exist_ok=True)
-        if target is None:
-            lock_fd = _try_lock(spool_dir)
-            if lock_fd is None:
-                raise OSError(f"{spool_dir} is locked by another process")
-            target = SpoolTarget(name=name, directory=spool_dir, lock_fd=lock_fd, segments=_scan_segments(spool_dir))
-            with self._lock:
+            if target is None:
+                spool_dir = self.directory / f"{name}{SPOOL_SUFFIX}"
+                spool_dir.mkdir(parents=True, exist_ok=True)
+                lock_fd = _try_lock(spool_dir)
+                if lock_fd is None:
+                    raise OSError(errno.EBUSY, f"{spool_dir} is locked by another process")
+                try:
+                    segments = _scan_segments(spool_dir)
+                except OSError:
+                    os.close(lock_fd)
+                    raise
+                # A file this process finished and removed gets lines again: continue at its end, not at 0.
+                target = SpoolTarget(name, spool_dir, lock_fd, segments, base=self._ended.get(name, 0))
                 self._targets[name] = target
-        if target.segments:
-            target.segments[-1].sealed = False  # appended to again
-        target.active = True
-        return target
+            if not target.active:
+                target.active = True
+                if target.segments:
+                    target.segments[-1].sealed = False  # appended to again
+            return target
 
     def _segment_for_append(self, target: SpoolTarget, grown: dict[int, tuple[Segment, int]]) -> Segment:
         last = target.segments[-1] if target.segments else None
@@ -216,7 +245,7 @@ class Spool:
         if target._fd is not None and self.fsync:
             os.fsync(target._fd)  # the full segment is durable before its descriptor goes
         self._close_segment(target)
-        offset = last.offset + size if last else 0
+        offset = last.offset + size if last else target.base
         segment = Segment(offset, target.directory / f"{offset:020d}{SEGMENT_SUFFIX}", 0)
         target._fd = os.open(segment.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         if self.fsync:
@@ -233,34 +262,39 @@ class Spool:
 
     # -- shipping (shipper thread) -----------------------------------------------------------------------------
 
-    def read(self, target: SpoolTarget, start: int, max_bytes: int) -> bytes:
-        """Bytes from `start` (an offset in the HDFS file), whole lines only, at most `max_bytes` unless one line
-        is longer."""
+    def read_raw(self, target: SpoolTarget, start: int, length: int) -> bytes:
+        """The published bytes [start, start + length) of the HDFS file's spool; fewer where they end sooner."""
         with self._lock:
-            segments = [s for s in target.segments if s.end > start]
-            sizes = [(s.path, s.offset, s.size) for s in segments]
-        chunks, total = [], 0
-        for path, offset, size in sizes:
-            if offset > start + total:
-                break  # the bytes before this segment are not published yet (a batch is being written)
+            spans = [(s.path, s.offset, s.size) for s in target.segments if s.size and s.end > start]
+        chunks, position, stop = [], start, start + length
+        for path, offset, size in spans:
+            if offset > position or position >= stop:
+                break  # a gap: the bytes before this segment are not published yet (a batch is being written)
             with path.open("rb") as handle:
-                handle.seek(start + total - offset)
-                chunk = handle.read(min(size - (start + total - offset), max_bytes - total))
+                handle.seek(position - offset)
+                chunk = handle.read(min(offset + size, stop) - position)
             chunks.append(chunk)
-            total += len(chunk)
-            if total >= max_bytes:
-                break
-        data = b"".join(chunks)
-        cut = data.rfind(b"\n") + 1
-        if cut == 0 and data:  # one line longer than max_bytes: read on to its end
-            return self.read(target, start, max_bytes * 2)
-        return data[:cut]
+            position += len(chunk)
+        return b"".join(chunks)
+
+    def read(self, target: SpoolTarget, start: int, max_bytes: int) -> bytes:
+        """Bytes from `start` (an offset in the HDFS file) up to a line's end, at most `max_bytes` unless the first
+        line is longer (then up to its end); empty when no newline is published past `start`."""
+        want = max(1, max_bytes)
+        while True:
+            data = self.read_raw(target, start, want)
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                return data[:cut]
+            if len(data) < want:
+                return b""  # all that is published past `start` holds no newline: nothing whole to send
+            want *= 2  # one line longer than `max_bytes`: read on to its end
 
     def lines_between(self, target: SpoolTarget, start: int, end: int) -> int:
-        """Newlines in the spool bytes [start, end) (what part of a claimed file HDFS already holds)."""
+        """Newlines in the spool bytes [start, end) (what part of a file HDFS already holds)."""
         count, position = 0, max(start, target.start)
         while position < end:
-            data = self.read(target, position, min(end - position, 1 << 20))
+            data = self.read_raw(target, position, min(end - position, 1 << 20))
             if not data:
                 break
             count += data.count(b"\n")
@@ -269,11 +303,12 @@ class Spool:
 
     def shipped(self, target: SpoolTarget, remote_length: int, lines: int) -> None:
         """Record that HDFS holds the file up to `remote_length` (`lines` more lines than known before); delete
-        segments wholly below it."""
+        segments wholly below it but the last (it keeps the file's end offset on disk)."""
         with self._lock:
             target.remote_length = remote_length
             target.lines_stored -= lines
-            doomed = [s for s in target.segments if s.sealed and s.end <= remote_length]
+            last = target.segments[-1] if target.segments else None
+            doomed = [s for s in target.segments if s.sealed and s.end <= remote_length and s is not last]
             target.segments = [s for s in target.segments if s not in doomed]
         for segment in doomed:
             segment.path.unlink(missing_ok=True)
@@ -281,18 +316,17 @@ class Spool:
     def forget_if_done(self, target: SpoolTarget) -> bool:
         """Remove a finished target's directory once HDFS has all of it. True if removed."""
         with self._lock:
-            if target.active or target.remote_length is None or target.remote_length < target.end:
+            if (
+                target.active
+                or target.remote_length is None
+                or target.remote_length < target.end
+                or self._targets.get(target.name) is not target
+            ):
                 return False
-            self._targets.pop(target.name, None)
-        for segment in target.segments:
-            segment.path.unlink(missing_ok=True)
-        (target.directory / LOCK_NAME).unlink(missing_ok=True)
-        os.close(target.lock_fd)
-        try:
-            target.directory.rmdir()
-            target.directory.parent.rmdir()  # the date directory, once empty
-        except OSError:
-            pass
+            del self._targets[target.name]
+            self._ended[target.name] = target.end
+            # Under the lock: the journal may create this directory again, or another in the same date directory.
+            _remove_target_directory(target.directory, target.lock_fd, target.segments)
         return True
 
     def bytes_on_disk(self) -> int:
@@ -328,6 +362,18 @@ def _scan_segments(spool_dir: Path) -> list[Segment]:
             os.truncate(last.path, whole)
             last.size = whole
     return segments
+
+
+def _remove_target_directory(spool_dir: Path, lock_fd: int, segments: list[Segment]) -> None:
+    for segment in segments:
+        segment.path.unlink(missing_ok=True)
+    (spool_dir / LOCK_NAME).unlink(missing_ok=True)
+    os.close(lock_fd)
+    try:
+        spool_dir.rmdir()
+        spool_dir.parent.rmdir()  # the date directory, once empty
+    except OSError:
+        pass
 
 
 def _count_lines(path: Path) -> int:

@@ -9,8 +9,9 @@ calls work. `datanode_rewrites` maps such a host:port to one the service can rea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +32,19 @@ TRANSIENT_EXCEPTIONS = frozenset(
         "LeaseExpiredException",
     }
 )
+
+
+@cache
+def _client_class() -> type[InsecureClient]:
+    """`InsecureClient` plus TRUNCATE, declared the way the `hdfs` package declares its own raw endpoints (its
+    metaclass turns `_truncate` into `POST ...?op=TRUNCATE`, with its error translation and its retries)."""
+    from hdfs import InsecureClient
+    from hdfs.client import _Request
+
+    class TruncatingClient(InsecureClient):
+        _truncate = _Request("POST")
+
+    return TruncatingClient
 
 
 class HdfsError(SpamServiceError):
@@ -77,7 +91,7 @@ class HdfsLocation:
 
 
 class HdfsFiles:
-    """Create, append to and measure files over WebHDFS. Does no I/O until a method is called."""
+    """Create, append to, measure, read and truncate files over WebHDFS. Does no I/O until a method is called."""
 
     def __init__(
         self,
@@ -89,7 +103,6 @@ class HdfsFiles:
         session: requests.Session | None = None,
     ) -> None:
         import requests
-        from hdfs import InsecureClient
 
         self.url = url.rstrip("/")
         self.user = user
@@ -97,7 +110,7 @@ class HdfsFiles:
         self._session = session or requests.Session()
         if self._rewrites:
             self._session.hooks["response"].append(self._rewrite_redirect)
-        self._client: InsecureClient = InsecureClient(self.url, user=user, timeout=timeout, session=self._session)
+        self._client: InsecureClient = _client_class()(self.url, user=user, timeout=timeout, session=self._session)
 
     def __repr__(self) -> str:
         return f"HdfsFiles(url={self.url!r}, user={self.user!r})"
@@ -119,7 +132,22 @@ class HdfsFiles:
     def append(self, path: str, data: bytes) -> None:
         self._call(self._client.write, path, data=data, append=True)
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    def read(self, path: str, offset: int, length: int) -> bytes:
+        """Up to `length` bytes of `path` from `offset` (fewer where the file ends sooner)."""
+
+        def read_range() -> bytes:
+            with self._client.read(path, offset=offset, length=length) as reader:
+                return reader.read()
+
+        return self._call(read_range)
+
+    def truncate(self, path: str, length: int) -> bool:
+        """Cut `path` to `length` bytes. False when HDFS finishes it in the background (block recovery: until
+        then, writes to the file fail with RecoveryInProgressException, a transient error)."""
+        response = self._call(self._client._truncate, path, newlength=length)
+        return bool(response.json().get("boolean"))
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import requests
         from hdfs.util import HdfsError as ClientError
 

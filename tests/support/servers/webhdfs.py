@@ -4,17 +4,23 @@ It speaks what the `hdfs` package (and any WebHDFS client) speaks, over real HTT
 
 - the namenode answers CREATE (PUT), APPEND (POST) and OPEN (GET) with `307 Temporary Redirect` to the datanode's
   port, whose host name is configurable (`datanode_host`) so that the unresolvable-datanode pitfall can be shown;
-  it answers GETFILESTATUS, LISTSTATUS, MKDIRS and DELETE itself;
+  it answers GETFILESTATUS, LISTSTATUS, MKDIRS, DELETE and TRUNCATE (POST, `newlength`) itself;
 - the datanode takes the bytes (Content-Length or chunked) of CREATE (201) and APPEND (200) and serves OPEN;
 - errors are `{"RemoteException": {"exception", "javaClassName", "message"}}` with the status Hadoop's
   `ExceptionHandler` gives them: 404 FileNotFoundException, 403 for other IOExceptions (AlreadyBeingCreated,
   RecoveryInProgress, FileAlreadyExists, Retriable), 400 IllegalArgumentException;
-- one writer per file: an APPEND or CREATE to a file whose lease another write holds gets 403
+- one writer per file: an APPEND, CREATE or TRUNCATE of a file whose lease another write holds gets 403
   AlreadyBeingCreatedException, as HDFS answers a second writer.
 
 Faults on demand (`WebHdfsServer.faults`, or `POST /_test/faults` with the same fields as JSON):
 `down` (connections refused or cut), `fail_next` requests answered with `fail_status`/`fail_exception`,
-`delay` seconds before every answer (slow), `lease_conflicts` APPENDs refused with `lease_exception`.
+`delay` seconds before every answer (slow), `lease_conflicts` APPENDs refused with `lease_exception`,
+`denied` path prefixes where writes get 403 AccessControlException (a permanent error), and `late_appends`:
+the next APPENDs take their bytes and the lease but answer nothing, so the client times out; each lands later,
+still holding the lease meanwhile (a second write gets AlreadyBeingCreatedException). It lands right after the
+next GETFILESTATUS of its file has been answered with the length before it (HDFS reports a file under
+construction without the block in flight), the worst moment for a client that re-measures and resends; or
+after `late_append_max` seconds when nobody asks.
 
 Run it alone: `python -m tests.support.servers.webhdfs --port 9870 --datanode-port 9864`.
 """
@@ -44,6 +50,8 @@ JAVA_CLASSES = {
     "RetriableException": "org.apache.hadoop.ipc.RetriableException",
     "PathIsNotEmptyDirectoryException": "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException",
     "ParentNotDirectoryException": "org.apache.hadoop.fs.ParentNotDirectoryException",
+    "AccessControlException": "org.apache.hadoop.security.AccessControlException",
+    "HadoopIllegalArgumentException": "org.apache.hadoop.HadoopIllegalArgumentException",
     "IOException": "java.io.IOException",
 }
 
@@ -67,6 +75,9 @@ class Faults:
     delay: float = 0.0
     lease_conflicts: int = 0
     lease_exception: str = "AlreadyBeingCreatedException"
+    denied: list[str] = field(default_factory=list)  # path prefixes: writes there get AccessControlException
+    late_appends: int = 0
+    late_append_max: float = 5.0
 
 
 @dataclass
@@ -102,6 +113,17 @@ class FileSystem:
         self.lock = threading.RLock()
         self.nodes: dict[str, Node] = {"/": Node(directory=True, owner="hdfs")}
         self.leases: set[str] = set()
+        self.late: dict[str, tuple[Node, bytes, threading.Event]] = {}  # path -> an append that lands later
+
+    def land_late_append(self, path: str) -> None:
+        """Append the bytes of `path`'s late append, if one waits, and free its lease (under `lock`)."""
+        late = self.late.pop(path, None)
+        if late is not None:
+            node, body, landed = late
+            node.data.extend(body)
+            node.modified = time.time()
+            self.leases.discard(path)
+            landed.set()
 
     def get(self, path: str) -> Node:
         node = self.nodes.get(path)
@@ -139,6 +161,9 @@ def normalize(path: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections
+    # Headers and body go in two writes: with Nagle's algorithm the body waits for the client's delayed ACK
+    # (40 ms a response on Linux).
+    disable_nagle_algorithm = True
     server: _NodeServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read their own output
@@ -200,7 +225,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._empty(HTTPStatus.TEMPORARY_REDIRECT, {"Location": location})
         elif (method, op) == ("GET", "GETFILESTATUS"):
             with fs.lock:
-                self._json(200, {"FileStatus": fs.get(path).status()})
+                status = fs.get(path).status()
+                fs.land_late_append(path)  # after the length was taken: the client cannot have seen it land
+            self._json(200, {"FileStatus": status})
         elif (method, op) == ("GET", "LISTSTATUS"):
             with fs.lock:
                 node = fs.get(path)
@@ -228,6 +255,22 @@ class _Handler(BaseHTTPRequestHandler):
                     if p != "/":
                         del fs.nodes[p]
             self._json(200, {"boolean": True})
+        elif (method, op) == ("POST", "TRUNCATE"):
+            owner.check_write_allowed(path, user)
+            new_length = int(query.get("newlength", "-1") or -1)
+            with fs.lock:
+                node = fs.get(path)
+                if node.directory:
+                    raise RemoteError(404, "FileNotFoundException", f"Path is not a file: {path}")
+                if path in fs.leases:
+                    message = f"Failed to TRUNCATE_FILE {path} because this file lease is currently owned by another"
+                    raise RemoteError(403, "AlreadyBeingCreatedException", message + " client")
+                if not 0 <= new_length <= len(node.data):
+                    message = f"Cannot truncate to a larger file size. Current size: {len(node.data)}"
+                    raise RemoteError(400, "HadoopIllegalArgumentException", f"{message}, truncate size: {new_length}.")
+                del node.data[new_length:]
+                node.modified = time.time()
+            self._json(200, {"boolean": True})  # true: done at once (HDFS may answer false and recover the block)
         else:
             message = f'Invalid value for webhdfs parameter "op": {op or "(none)"} with {method}'
             raise RemoteError(400, "IllegalArgumentException", message)
@@ -243,6 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if (method, op) not in (("PUT", "CREATE"), ("POST", "APPEND")):
             raise RemoteError(400, "IllegalArgumentException", f"datanode does not serve {method} op={op}")
+        owner.check_write_allowed(path, user)
         if op == "APPEND" and owner.take_lease_conflict():
             message = f"Failed to APPEND_FILE {path}: the lease is held by another client"
             raise RemoteError(403, owner.faults.lease_exception, message)
@@ -261,6 +305,17 @@ class _Handler(BaseHTTPRequestHandler):
             if node.directory:
                 raise RemoteError(404, "FileNotFoundException", f"Path is not a file: {path}")
             fs.leases.add(path)
+            late = op == "APPEND" and owner.take_late_append()
+            if late:
+                landed = threading.Event()
+                fs.late[path] = (node, body, landed)
+        if late:
+            # No answer until it has landed: the client gives up first; the bytes land anyway.
+            if not landed.wait(owner.faults.late_append_max):
+                with fs.lock:
+                    fs.land_late_append(path)
+            self._empty(HTTPStatus.OK)
+            return
         try:
             # Data lands in pieces while the lease is held, as packets do; a writer arriving now is refused.
             if owner.write_delay:
@@ -402,6 +457,20 @@ class WebHdfsServer:
                 self.faults.fail_next -= 1
                 return True
             return False
+
+    def take_late_append(self) -> bool:
+        with self._lock:
+            if self.faults.late_appends > 0:
+                self.faults.late_appends -= 1
+                return True
+            return False
+
+    def check_write_allowed(self, path: str, user: str) -> None:
+        with self._lock:
+            denied = [prefix for prefix in self.faults.denied if path.startswith(normalize(prefix))]
+        if denied:
+            message = f'Permission denied: user={user}, access=WRITE, inode="{denied[0]}"'
+            raise RemoteError(403, "AccessControlException", message)
 
     def take_lease_conflict(self) -> bool:
         with self._lock:
