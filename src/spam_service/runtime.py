@@ -128,7 +128,7 @@ class Services:
 
     def thread_statuses(self) -> list[ThreadStatus]:
         """Every background worker: the micro-batcher's collector, the request log's and the store's threads."""
-        threads = [*getattr(self.request_log, "threads", list)(), *self.prediction_store.threads()]
+        threads = [*self.request_log.threads(), *self.prediction_store.threads()]
         return [self.batcher.status(), *(thread.status() for thread in threads if thread.started)]
 
     def queue_state(self) -> QueueState:

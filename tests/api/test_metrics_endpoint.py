@@ -139,16 +139,16 @@ def test_inference_batches_model_info_and_request_log_state_are_exported(server,
     assert scrape.value("process_resident_memory_bytes") > 0
 
 
-def test_request_log_failures_show_as_errors_and_lines_waiting(make_app, live_server_factory, tmp_path):
+def test_request_log_failures_show_as_errors_and_not_ready(make_app, live_server_factory, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the log directory should be")
     app, _ = make_app(request_log_dir=blocker / "logs")
     live = live_server_factory(app)
     for _ in range(2):
-        assert predict(live.url, [HAM]).status_code == 200
+        assert predict(live.url, [HAM]).status_code == 503
 
     scrape = Scrape(live.url)
-    assert scrape.value("spam_service_request_log_lines_waiting", kind="file") == 2
+    assert scrape.value("spam_service_request_log_lines_waiting", kind="file") == 0  # refused, not held
     assert scrape.value("spam_service_request_log_errors_total", kind="file") >= 1
     assert scrape.value("spam_service_request_log_ready", kind="file") == 0
     assert scrape.value("spam_service_request_log_lines_written_total", kind="file") == 0

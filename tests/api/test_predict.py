@@ -122,13 +122,19 @@ def test_health_ready_and_docs(server):
     assert {"get", "post"} <= set(paths["/predict"])
 
 
-def test_unwritable_request_log_makes_ready_fail_but_not_predictions(make_app, live_server_factory, tmp_path):
+def test_unwritable_request_log_refuses_predictions_with_503_and_makes_ready_fail(
+    make_app, live_server_factory, tmp_path
+):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the log directory should be")
-    app, _ = make_app(request_log_dir=blocker / "logs")
+    app, _ = make_app(request_log_dir=blocker / "logs", prediction_store_url=f"sqlite:///{tmp_path / 'p.sqlite3'}")
     live = live_server_factory(app)
-    assert httpx.post(f"{live.url}/predict", json={"text": [HAM]}).status_code == 200
+    refused = httpx.post(f"{live.url}/predict", json={"text": [HAM]})
+    # No answer without its line stored: the client retries, nothing it was told happened is lost.
+    assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1, refused.text
+    assert "request log" in refused.json()["detail"]
     ready = httpx.get(f"{live.url}/ready")
     assert ready.status_code == 503
     state = ready.json()["request_log"]
     assert state["ready"] is False and "not-a-directory" in state["last_error"]
+    assert httpx.get(f"{live.url}/statistics").json()["total"]["predictions"] == 0  # no row of a refused request

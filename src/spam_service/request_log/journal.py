@@ -9,7 +9,7 @@ client was not answered 200, so it still holds the line and retries it. Nothing 
 a failing disk costs no memory and a line is never written after its client was told it failed.
 
 - If the disk refuses (full, read-only, a file size limit), the batch's requests are refused and the store is
-  tried again only after a back-off (0.1 s doubling to `max_backoff`); requests arriving meanwhile are refused at
+  tried again only after a back-off (1 s doubling to `max_backoff`); requests arriving meanwhile are refused at
   once with Retry-After = the back-off left. The next write that works ends it; `ready` says which state holds.
 - If the writer thread itself dies (a bug), `SupervisedThread` logs and counts it, the requests it held are
   refused, and it starts again after its own back-off.
@@ -73,7 +73,7 @@ class Journal:
         self._queue: queue.SimpleQueue[_Entry | object] = queue.SimpleQueue()
         self._batch: list[_Entry] = []  # taken from the queue, being stored
         self._written = 0
-        self._outage = OutageTracker(_logger, first_delay=0.1, max_delay=max_backoff)
+        self._outage = OutageTracker(_logger, first_delay=min(1.0, max_backoff), max_delay=max_backoff)
         self._retry_at = 0.0  # monotonic time before which the failing store is not tried again
         self._running = False  # started, not closed, and the writer loop is not down after a crash
         self._closed = False
@@ -109,8 +109,10 @@ class Journal:
 
     @property
     def ready(self) -> bool:
-        """Lines are being stored: the writer runs and its last write worked."""
-        return self._running and self._thread.alive and self._outage.last_error is None
+        """Lines can be stored: the writer runs, and its last write worked or its back-off is over. (Not "until a
+        write works": out of the load balancer, no request would come to prove the disk is back.)"""
+        failing = self._outage.last_error is not None and time.monotonic() < self._retry_at
+        return self._running and self._thread.alive and not failing
 
     @property
     def lines_waiting(self) -> int:
