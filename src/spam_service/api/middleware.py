@@ -1,6 +1,7 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer and slow every response)."""
 
 import asyncio
+import random
 import time
 import uuid
 from collections import OrderedDict
@@ -156,7 +157,9 @@ class RequestContextMiddleware:
         if len(self._shed_until) > MAX_CONNECTIONS_REMEMBERED:
             self._shed_until.popitem(last=False)
         if until is not None and until > now:
-            await asyncio.sleep(min(until - now, MAX_SHED_DELAY_S))
+            # Jittered: connections refused together must not all come back in the same instant (a burst of
+            # refusals that a /health waits behind).
+            await asyncio.sleep(min(until - now, MAX_SHED_DELAY_S) * random.uniform(0.5, 1.0))
 
     async def _read_body(self, scope: Scope, receive: Receive, hold: Callable[[int], None]) -> bytes:
         limit = self.limits.max_bytes
