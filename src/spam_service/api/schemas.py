@@ -129,6 +129,10 @@ class RequestLogState(BaseModel):
     connected: bool | None = Field(None, description="HDFS: whether the last call to HDFS succeeded.")
     bytes_waiting: int = 0
     errors: int = Field(0, description="Failed attempts to store lines or ship them to HDFS since start-up.")
+    broken: list[str] = Field(
+        default_factory=list,
+        description="HDFS files that cannot be shipped now ('name: reason'); their lines wait in the spool.",
+    )
 
 
 class ThreadState(BaseModel):
@@ -170,6 +174,9 @@ class PredictionStoreState(BaseModel):
     rows_waiting: int = Field(description="Predictions accepted but not yet written (batched, or the DB is down).")
     rows_written: int = Field(description="Predictions written since start-up.")
     rows_dropped: int = Field(description="Predictions not stored because too many were waiting (the DB was down).")
+    rows_rejected: int = Field(
+        0, description="Predictions the database refused for their values (isolated; the others were written)."
+    )
     last_error: str | None
 
 
