@@ -29,7 +29,7 @@ _logger = logging.getLogger(__name__)
 WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is run as well"]
 # How long shutdown lets each store deliver what it holds before giving up (what is left stays in the spool, or in
 # the request log for predictions). The deployments' grace periods cover these after uvicorn's drain
-# (__main__.GRACEFUL_SHUTDOWN_TIMEOUT_S); tests/deploy/test_shutdown_budget.py checks.
+# (api.server.GRACEFUL_SHUTDOWN_TIMEOUT_S); tests/deploy/test_shutdown_budget.py checks.
 PREDICTION_STORE_CLOSE_TIMEOUT_S = 10.0
 REQUEST_LOG_CLOSE_TIMEOUT_S = 10.0
 

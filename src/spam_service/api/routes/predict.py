@@ -12,7 +12,6 @@ from spam_service.api.deps import (
     MetricsDep,
     PredictionStoreDep,
     RequestLogDep,
-    SettingsDep,
 )
 from spam_service.api.schemas import (
     ERROR_RESPONSES,
@@ -36,7 +35,6 @@ def predict_router(settings: Settings) -> APIRouter:
         body: body_model,  # type: ignore[valid-type]
         request: Request,
         metrics: MetricsDep,
-        settings: SettingsDep,
         classifier: ClassifierDep,
         inference: InferenceDep,
         request_log: RequestLogDep,
