@@ -241,7 +241,7 @@ def restart_and_check_exactly_once(
     in_hdfs = request_ids_in_hdfs(server)  # parsing each line also proves no line is cut or spliced
     print(  # the figures docs/robustness.md quotes (pytest -s)
         f"kill -9: {len(answered)} requests answered 200, {len(missing_before_restart)} of them only in the spool "
-        f"at the kill, all in HDFS {shipped_s:.1f} s after the restart began; {len(in_hdfs)} lines, "
+        f"at the kill, all in HDFS {shipped_s:.1f} s after the restarted process was ready; {len(in_hdfs)} lines, "
         f"{len(in_hdfs) - len(set(in_hdfs))} twice, {len(set(in_hdfs) - set(answered))} stored but never answered"
     )
     duplicates = {rid for rid in in_hdfs if in_hdfs.count(rid) > 1}
