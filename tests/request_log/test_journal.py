@@ -100,6 +100,20 @@ def test_a_failing_store_refuses_the_request_keeps_nothing_in_memory_and_recover
     assert store.lines == [b"accepted\n"], "a refused line must never be written later (its client retries it)"
 
 
+def test_readiness_returns_when_the_back_off_is_over_though_no_write_proved_the_disk_back(journal, store):
+    store.error, store.failures_left = OSError(errno.EROFS, "Read-only file system"), -1
+    with pytest.raises(UnavailableError):
+        write(journal, b"refused\n")
+    assert not journal.ready
+    # Out of the load balancer, no request comes to prove the disk back: ready again once the back-off is over,
+    # and the next write decides.
+    deadline = time.monotonic() + 5
+    while not journal.ready:
+        assert time.monotonic() < deadline, "never ready again without a write"
+        time.sleep(0.05)
+    assert journal.last_error is not None  # still the cause on record until a write works
+
+
 def test_while_the_store_keeps_failing_the_back_off_holds_and_requests_fail_fast(journal, store):
     store.error, store.failures_left = OSError(errno.EIO, "Input/output error"), -1
     refusals: list[UnavailableError] = []
@@ -117,7 +131,7 @@ def test_while_the_store_keeps_failing_the_back_off_holds_and_requests_fail_fast
         await asyncio.gather(*(client() for _ in range(10)))
 
     asyncio.run(clients())
-    # Back-off 0.1 s doubling to 1 s: about 6 attempts in 2 s. Before, the retry loop ran flat out under load.
+    # Back-off 1 s (max_backoff here): about 2 attempts in 2 s. Before, the retry loop ran flat out under load.
     assert 2 <= store.calls <= 15
     assert len(refusals) > 3 * store.calls  # the rest were turned away without touching the disk
     assert all(1 <= r.retry_after <= 1 for r in refusals)  # remaining back-off rounded up, at least 1 s
