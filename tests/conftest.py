@@ -99,14 +99,19 @@ def webhdfs() -> Iterator:
 def _prediction_store_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Apps and processes the tests start without naming a prediction store write to a temporary SQLite file,
     not to data/predictions.sqlite3 in the working directory."""
-    name = "PREDICTION_STORE_URL"
-    before = os.environ.get(name)
-    os.environ[name] = f"sqlite:///{tmp_path_factory.mktemp('prediction-store') / 'predictions.sqlite3'}"
+    values = {
+        "PREDICTION_STORE_URL": f"sqlite:///{tmp_path_factory.mktemp('prediction-store') / 'predictions.sqlite3'}",
+        # Nor do they read a developer's data/api-keys.json: an empty store, so apps on loopback are open.
+        "API_KEYS_FILE": str(tmp_path_factory.mktemp("api-keys") / "api-keys.json"),
+    }
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     yield
-    if before is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ def test_defaults_serve_the_exported_model_on_port_8000(monkeypatch):
     for name in ("PORT", "MODEL_DIR", "MAX_TEXTS_PER_REQUEST", "MAX_TOKENS"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
-    assert settings.port == 8000 and settings.host == "0.0.0.0"
+    assert settings.port == 8000 and settings.host == "127.0.0.1"
     assert settings.model_dir == DEFAULT_MODEL_DIR
     assert settings.max_texts_per_request == 64 and settings.max_tokens == 256
 

@@ -18,7 +18,15 @@ from spam_service.observability.logging import configure_logging
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 
-def main() -> int:
+USAGE = """usage: python -m spam_service            serve (settings from the environment; README, Configuration)
+       python -m spam_service keys ...   create, list or revoke API keys (keys --help)"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] != "keys":  # never fall through to serving on an argument meant for something else
+        print(USAGE, file=sys.stderr)
+        return 0 if argv[0] in ("-h", "--help") else 2
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     from spam_service.settings import Settings
 
@@ -30,6 +38,10 @@ def main() -> int:
         )
         print(f"spam-service: invalid settings: {problems}", file=sys.stderr)
         return 1
+    if argv:
+        from spam_service.auth.cli import main as keys_main
+
+        return keys_main(argv[1:], settings.api_keys_file)
     configure_logging(settings.log_level, settings.log_format)
 
     import uvicorn

@@ -8,10 +8,12 @@ opening the request log and the prediction store) and raises `StartupError` with
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass, field
 
+from spam_service.auth import Authenticator, JsonFileKeyStore, KeyStoreError
 from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.classifier import SpamClassifier
@@ -86,6 +88,45 @@ def build_request_log(settings: Settings, location: HdfsLocation | None) -> Requ
     )
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    """The API keys of API_KEYS_FILE, required as AUTH says. AUTH=auto, the default, never leaves a service reachable
+    from other machines open: with no keys it is open only on loopback (local development, the README's curl),
+    and elsewhere refuses to start."""
+    loopback = is_loopback(settings.host)
+
+    def required(keys: int) -> bool:
+        if settings.auth != "auto":
+            return settings.auth == "on"
+        return keys > 0 or not loopback
+
+    authenticator = Authenticator(JsonFileKeyStore(settings.api_keys_file), required=required)
+    try:
+        count = authenticator.load()
+    except KeyStoreError as exc:
+        raise StartupError(f"{exc} (API_KEYS_FILE)") from exc
+    if settings.auth == "auto" and count == 0 and not loopback:
+        raise StartupError(
+            f"no API keys in {settings.api_keys_file} and HOST={settings.host} is reachable from other machines: "
+            "create one with `python -m spam_service keys create --role admin --name NAME`, bind HOST=127.0.0.1, or "
+            "set AUTH=off (only behind something that authenticates)"
+        )
+    if not authenticator.required:
+        reason = "AUTH=off" if settings.auth == "off" else f"no API keys in {settings.api_keys_file}, bound to loopback"
+        _logger.warning("every route is open (%s): create keys with `python -m spam_service keys create`", reason)
+    else:
+        _logger.info("API keys required: %d keys in %s", count, settings.api_keys_file)
+    return authenticator
+
+
 def build_prediction_store(settings: Settings) -> PredictionStore:
     """The store PREDICTION_STORE_URL names; no I/O until `start`."""
     return PredictionStore(
@@ -105,6 +146,7 @@ class Services:
     classifier: SpamClassifier
     request_log: RequestLogSink
     prediction_store: PredictionStore
+    authenticator: Authenticator | None = None  # None: built from the settings
     vault: VaultSession | None = None  # kept to renew its token and to report it in /status
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # a registry per app: tests run several
     batcher: MicroBatcher = field(init=False)
@@ -112,6 +154,8 @@ class Services:
     _opened: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.authenticator is None:
+            self.authenticator = build_authenticator(self.settings)
         self.batcher = MicroBatcher(
             self.classifier,
             max_batch_texts=self.settings.inference_batch_size,
@@ -194,6 +238,7 @@ def build_services(settings: Settings) -> Services:
     """Build and open every component from the settings. Vault first (it fails fast), then the model (seconds).
 
     Raises `StartupError` with a one-line message naming the cause and what to check."""
+    authenticator = build_authenticator(settings)  # before Vault and the model: a refusal costs nothing
     location, vault = locate_hdfs(settings)
     try:
         classifier = load_classifier(settings)
@@ -202,6 +247,7 @@ def build_services(settings: Settings) -> Services:
             classifier=classifier,
             request_log=build_request_log(settings, location),
             prediction_store=build_prediction_store(settings),
+            authenticator=authenticator,
             vault=vault,
         )
         services.open()

@@ -25,7 +25,10 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
     )
 
-    host: str = Field("0.0.0.0", description="Interface uvicorn binds to.")
+    host: str = Field(
+        "127.0.0.1",
+        description="Interface uvicorn binds to (loopback by default; the image sets 0.0.0.0, which needs API keys).",
+    )
     port: int = Field(8000, ge=1, le=65535, description="TCP port uvicorn listens on.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Application log level.")
     log_format: Literal["json", "text"] = Field(
@@ -62,6 +65,14 @@ class Settings(BaseSettings):
 
     max_texts_per_request: int = Field(64, ge=1, le=10_000, description="Most texts one /predict may carry.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Most characters in one text.")
+
+    # API keys (README, Security).
+    auth: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="auto: keys required unless the store is empty and HOST is loopback (local development); on: "
+        "always; off: never (every route open: only behind something that authenticates).",
+    )
+    api_keys_file: Path = Field(Path("data/api-keys.json"), description="The API key store (hashes only).")
 
     # Backpressure and slow clients (docs/robustness.md lists every limit and the answer it gives).
     max_queued_texts: int = Field(
@@ -149,7 +160,7 @@ class Settings(BaseSettings):
         parse_store_url(value.get_secret_value())  # ValueError names no part of the URL: it may hold a password
         return value
 
-    @field_validator("model_dir", "request_log_dir", "spool_dir")
+    @field_validator("model_dir", "request_log_dir", "spool_dir", "api_keys_file")
     @classmethod
     def _expand_user(cls, value: Path) -> Path:
         return value.expanduser()

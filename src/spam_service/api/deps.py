@@ -6,8 +6,10 @@ hop per dependency per request that cost ~15% of the event loop's time under loa
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 
+from spam_service.auth import Caller, Role
+from spam_service.auth.authenticator import PermissionDeniedError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.classifier import SpamClassifier
 from spam_service.observability.prometheus import ServiceMetrics
@@ -59,6 +61,34 @@ async def get_started_at(request: Request) -> float | None:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def presented_key(request: Request) -> str | None:
+    """The key from `Authorization: Bearer <key>`, else `X-API-Key`."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def require(*roles: Role) -> params.Depends:
+    """A dependency admitting callers whose key has one of `roles` (admin always); the caller (None when the
+    service requires no key) is also left in `request.state.caller` for the log line."""
+    allowed = frozenset({*roles, "admin"})
+
+    async def caller(request: Request) -> Caller | None:
+        found = _services(request).authenticator.authenticate(presented_key(request))
+        if found is not None and found.role not in allowed:
+            raise PermissionDeniedError(
+                f"the API key {found.name!r} has the role {found.role!r}; {request.method} {request.url.path} needs "
+                f"{' or '.join(sorted(allowed))}: ask an operator for such a key"
+            )
+        request.state.caller = found
+        return found
+
+    return Depends(caller)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClassifierDep = Annotated[SpamClassifier, Depends(get_classifier)]
 InferenceDep = Annotated[MicroBatcher, Depends(get_inference)]
@@ -67,3 +97,6 @@ MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 PredictionStoreDep = Annotated[PredictionStore, Depends(get_prediction_store)]
 VaultDep = Annotated[VaultSession | None, Depends(get_vault)]
 StartedAtDep = Annotated[float | None, Depends(get_started_at)]
+PredictCaller = Annotated[Caller | None, require("predict")]
+FeedbackCaller = Annotated[Caller | None, require("predict", "feedback")]
+AdminCaller = Annotated[Caller | None, require()]

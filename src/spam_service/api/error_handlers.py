@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from spam_service.auth.authenticator import AUTHENTICATE_HEADER, AuthenticationError
 from spam_service.errors import SpamServiceError, UnavailableError
 
 _logger = logging.getLogger(__name__)
@@ -154,6 +155,8 @@ async def service_error_handler(request: Request, exc: SpamServiceError) -> JSON
     response = error_response(request, exc.status_code, str(exc))
     if isinstance(exc, UnavailableError):
         response.headers["retry-after"] = str(exc.retry_after)
+    if isinstance(exc, AuthenticationError):
+        response.headers["www-authenticate"] = AUTHENTICATE_HEADER
     return response
 
 

@@ -257,6 +257,8 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in (
         (400, "Body is not valid JSON."),
+        (401, "No API key, or one that is unknown, revoked or expired (`WWW-Authenticate: Bearer`)."),
+        (403, "The API key's role may not do this."),
         (408, "The body did not arrive within BODY_TIMEOUT_S."),
         (413, "Body larger than the configured limits allow."),
         (415, "Body is not sent as application/json."),
@@ -265,3 +267,4 @@ ERROR_RESPONSES: dict[int | str, dict] = {
          "`Retry-After` header's seconds."),
     )
 }  # fmt: skip
+AUTH_RESPONSES = {status: ERROR_RESPONSES[status] for status in (401, 403)}

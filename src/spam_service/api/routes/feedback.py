@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query
 
-from spam_service.api.deps import PredictionStoreDep, RequestLogDep
+from spam_service.api.deps import AdminCaller, FeedbackCaller, PredictionStoreDep, RequestLogDep
 from spam_service.api.schemas import (
+    AUTH_RESPONSES,
     ERROR_RESPONSES,
     ErrorResponse,
     FeedbackRequest,
@@ -38,7 +39,7 @@ router = APIRouter()
     tags=["feedback"],
 )
 async def post_feedback(
-    body: FeedbackRequest, prediction_store: PredictionStoreDep, request_log: RequestLogDep
+    body: FeedbackRequest, caller: FeedbackCaller, prediction_store: PredictionStoreDep, request_log: RequestLogDep
 ) -> FeedbackResponse:
     """Report the true label of one predicted text; the latest report for a text wins."""
     result = await asyncio.to_thread(prediction_store.record_feedback, body.request_id, body.index, body.label)
@@ -112,10 +113,15 @@ def _counts(counts: Counts) -> dict:
 @router.get(
     "/statistics",
     response_model=StatisticsResponse,
-    responses={422: ERROR_RESPONSES[422], 503: {"model": ErrorResponse, "description": "Database unreachable."}},
+    responses={
+        **AUTH_RESPONSES,
+        422: ERROR_RESPONSES[422],
+        503: {"model": ErrorResponse, "description": "Database unreachable."},
+    },
     tags=["feedback"],
 )
 async def statistics(
+    caller: AdminCaller,
     prediction_store: PredictionStoreDep,
     since: str | None = Query(
         None,

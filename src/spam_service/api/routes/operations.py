@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client.exposition import choose_encoder
 
 from spam_service.api.deps import (
+    AdminCaller,
     ClassifierDep,
     InferenceDep,
     MetricsDep,
@@ -19,6 +20,7 @@ from spam_service.api.deps import (
     VaultDep,
 )
 from spam_service.api.schemas import (
+    AUTH_RESPONSES,
     HealthResponse,
     InferenceState,
     ModelInfo,
@@ -42,10 +44,13 @@ async def health() -> HealthResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."},
+        **AUTH_RESPONSES,
+    },
     tags=["operations"],
 )
-async def prometheus_metrics(request: Request, service_metrics: MetricsDep) -> Response:
+async def prometheus_metrics(request: Request, caller: AdminCaller, service_metrics: MetricsDep) -> Response:
     """Prometheus metrics: requests, latency, predictions, inference batches, request log, model (OpenMetrics when
     the scraper asks for it)."""
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
@@ -69,9 +74,10 @@ async def ready(services: ServicesDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
 
 
-@router.get("/status", response_model=StatusResponse, tags=["operations"])
+@router.get("/status", response_model=StatusResponse, responses=AUTH_RESPONSES, tags=["operations"])
 async def status(
     request: Request,
+    caller: AdminCaller,
     services: ServicesDep,
     settings: SettingsDep,
     classifier: ClassifierDep,

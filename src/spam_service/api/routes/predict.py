@@ -10,6 +10,7 @@ from spam_service.api.deps import (
     ClassifierDep,
     InferenceDep,
     MetricsDep,
+    PredictCaller,
     PredictionStoreDep,
     RequestLogDep,
 )
@@ -33,6 +34,7 @@ def predict_router(settings: Settings) -> APIRouter:
 
     async def predict(
         body: body_model,  # type: ignore[valid-type]
+        caller: PredictCaller,
         request: Request,
         metrics: MetricsDep,
         classifier: ClassifierDep,
@@ -72,10 +74,11 @@ def predict_router(settings: Settings) -> APIRouter:
         metrics.observe_predictions(labels)
         # The request id comes with every log line; message texts only where LOG_TEXTS allows.
         _logger.info(
-            "predict texts=%d spam=%d latency_ms=%.1f%s",
+            "predict texts=%d spam=%d latency_ms=%.1f key=%s%s",
             len(labels),
             labels.count(SPAM),
             latency_ms,
+            caller.name if caller else "-",
             f" messages={json.dumps(body.text, ensure_ascii=False)}" if settings.log_texts else "",
         )
         return PredictResponse(
