@@ -2,7 +2,8 @@
 apps in one process (tests) do not collide.
 
 HTTP requests are observed by the request middleware, forward passes by the micro-batcher (through a callback),
-predictions in /predict; the request log's state is read from the sink at scrape time.
+predictions in /predict, rate-limit refusals where they are decided; the request log's state is read from the sink
+at scrape time.
 """
 
 from __future__ import annotations
@@ -145,6 +146,13 @@ class ServiceMetrics:
             buckets=INFERENCE_BUCKETS,
             registry=registry,
         )
+        # Key *names* (operator-chosen, a handful), never the keys themselves.
+        self.rate_limited = Counter(
+            f"{PREFIX}_rate_limited",
+            "Requests refused (429) by the per-key rate limits, by API key name and route class.",
+            ["key", "kind"],
+            registry=registry,
+        )
         self.model = Info(f"{PREFIX}_model", "The model served: name, version, inference backend.", registry=registry)
         self.request_log = RequestLogCollector()
         registry.register(self.request_log)
@@ -190,6 +198,10 @@ class ServiceMetrics:
             self._label_children[SPAM].inc(spam)
         if len(labels) > spam:
             self._label_children[HAM].inc(len(labels) - spam)
+
+    def observe_rate_limited(self, key_name: str, kind: str) -> None:
+        """One request refused by the rate limits: `key_name` is the key's name in the key store, never the key."""
+        self.rate_limited.labels(key=key_name, kind=kind).inc()
 
     def observe_batch(self, texts: int, seconds: float) -> None:
         """MicroBatcher callback: one forward batch of `texts` texts took `seconds`."""
