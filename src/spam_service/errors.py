@@ -36,6 +36,16 @@ class NotFoundError(SpamServiceError):
     status_code = 404
 
 
+class RateLimitedError(SpamServiceError):
+    """The caller's key went past its rate limit; `headers` (Retry-After, RateLimit fields) go with the 429."""
+
+    status_code = 429
+
+    def __init__(self, message: str, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.headers = headers
+
+
 class UnavailableError(SpamServiceError):
     """The service cannot serve the request now (overloaded, past its deadline, a dependency or a background
     thread down); retrying after `retry_after` seconds may work (sent as `Retry-After`).

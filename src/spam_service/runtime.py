@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from spam_service.auth import Authenticator, JsonFileKeyStore, KeyStoreError
+from spam_service.auth.rate_limits import RateLimits
 from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.classifier import SpamClassifier
@@ -150,6 +151,7 @@ class Services:
     vault: VaultSession | None = None  # kept to renew its token and to report it in /status
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # a registry per app: tests run several
     batcher: MicroBatcher = field(init=False)
+    rate_limits: RateLimits = field(init=False)
     started_at: float | None = field(init=False, default=None)
     _opened: list[str] = field(init=False, default_factory=list)
 
@@ -163,6 +165,12 @@ class Services:
             workers=self.settings.inference_workers,
             max_queued_texts=self.settings.max_queued_texts,
             on_batch=self.metrics.observe_batch,
+        )
+        self.rate_limits = RateLimits(
+            self.settings.rate_limit_predict_texts,
+            self.settings.rate_limit_feedback,
+            self.settings.rate_limit_admin,
+            max_request_texts=self.settings.max_texts_per_request,
         )
         self.metrics.set_model(
             name=self.classifier.name, version=self.classifier.version, backend=self.classifier.backend

@@ -73,6 +73,16 @@ class Settings(BaseSettings):
         "always; off: never (every route open: only behind something that authenticates).",
     )
     api_keys_file: Path = Field(Path("data/api-keys.json"), description="The API key store (hashes only).")
+    rate_limit_predict_texts: float = Field(
+        1000,
+        ge=0,
+        description="Texts per second per API key on /predict (burst: one second, at least one full "
+        "request); 0: no limit. Per replica.",
+    )
+    rate_limit_feedback: float = Field(600, ge=0, description="Requests per minute per API key on /feedback; 0: off.")
+    rate_limit_admin: float = Field(
+        120, ge=0, description="Requests per minute per API key on /status, /statistics, /metrics; 0: off."
+    )
 
     # Backpressure and slow clients (docs/robustness.md lists every limit and the answer it gives).
     max_queued_texts: int = Field(

@@ -115,3 +115,31 @@ def test_keys_created_and_revoked_while_running_take_effect_without_a_restart(se
     while httpx.get(f"{live.url}/status", headers={"authorization": f"Bearer {fresh}"}).status_code != 401:
         assert time.monotonic() < deadline + 10, "a revoked key kept working"
         time.sleep(0.2)
+
+
+def test_past_its_rate_limit_a_key_gets_429_with_retry_after_and_recovers(trained_classifier, tmp_path):
+    store = JsonFileKeyStore(tmp_path / "api-keys.json")
+    store.save([ApiKey("ops", "admin", key_digest(KEYS["admin"]), NOW)])
+    settings = Settings(
+        request_log_dir=tmp_path / "logs",
+        prediction_store_url=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        api_keys_file=store.path,
+        rate_limit_admin=30,  # one every 2 s, a burst of 30
+    )
+    live = start_live_server(create_app(services_around(trained_classifier, settings)))
+    try:
+        auth = headers("admin")
+        statuses = [httpx.get(f"{live.url}/status", headers=auth).status_code for _ in range(31)]
+        assert statuses[:30] == [200] * 30 and statuses[30] == 429
+        refused = httpx.get(f"{live.url}/status", headers=auth)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["ratelimit-policy"].startswith('"admin";q=30;w=60')
+        assert "ratelimit" in refused.headers
+        metrics = httpx.get(f"{live.url}/metrics", headers=auth)
+        assert metrics.status_code == 429  # admin routes share the bucket
+        time.sleep(int(refused.headers["retry-after"]) + 0.1)
+        recovered = httpx.get(f"{live.url}/metrics", headers=auth)
+        assert recovered.status_code == 200
+        assert 'spam_service_rate_limited_total{key="ops",kind="admin"}' in recovered.text
+    finally:
+        live.stop()

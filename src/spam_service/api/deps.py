@@ -10,6 +10,8 @@ from fastapi import Depends, Request, params
 
 from spam_service.auth import Caller, Role
 from spam_service.auth.authenticator import PermissionDeniedError
+from spam_service.auth.rate_limits import RouteClass
+from spam_service.errors import RateLimitedError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.classifier import SpamClassifier
 from spam_service.observability.prometheus import ServiceMetrics
@@ -71,18 +73,32 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def require(*roles: Role) -> params.Depends:
-    """A dependency admitting callers whose key has one of `roles` (admin always); the caller (None when the
-    service requires no key) is also left in `request.state.caller` for the log line."""
+def check_rate(services: Services, caller: Caller | None, kind: RouteClass, cost: float = 1) -> None:
+    """Take `cost` from the caller's rate limit for `kind`, or raise RateLimitedError (429). No key, no limit."""
+    if caller is None:
+        return
+    decision = services.rate_limits.check(caller.name, kind, cost)
+    if not decision.allowed:
+        services.metrics.observe_rate_limited(caller.name, kind)
+        raise RateLimitedError(decision.detail or "rate limit reached", dict(decision.headers))
+
+
+def require(*roles: Role, rate: RouteClass | None = None) -> params.Depends:
+    """A dependency admitting callers whose key has one of `roles` (admin always), within their `rate` limit when
+    given (/predict takes its own, by texts, once the body is read); the caller (None when the service requires no
+    key) is also left in `request.state.caller`."""
     allowed = frozenset({*roles, "admin"})
 
     async def caller(request: Request) -> Caller | None:
-        found = _services(request).authenticator.authenticate(presented_key(request))
+        services = _services(request)
+        found = services.authenticator.authenticate(presented_key(request))
         if found is not None and found.role not in allowed:
             raise PermissionDeniedError(
                 f"the API key {found.name!r} has the role {found.role!r}; {request.method} {request.url.path} needs "
                 f"{' or '.join(sorted(allowed))}: ask an operator for such a key"
             )
+        if rate is not None:
+            check_rate(services, found, rate)
         request.state.caller = found
         return found
 
@@ -98,5 +114,5 @@ PredictionStoreDep = Annotated[PredictionStore, Depends(get_prediction_store)]
 VaultDep = Annotated[VaultSession | None, Depends(get_vault)]
 StartedAtDep = Annotated[float | None, Depends(get_started_at)]
 PredictCaller = Annotated[Caller | None, require("predict")]
-FeedbackCaller = Annotated[Caller | None, require("predict", "feedback")]
-AdminCaller = Annotated[Caller | None, require()]
+FeedbackCaller = Annotated[Caller | None, require("predict", "feedback", rate="feedback")]
+AdminCaller = Annotated[Caller | None, require(rate="admin")]

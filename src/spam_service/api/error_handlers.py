@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spam_service.auth.authenticator import AUTHENTICATE_HEADER, AuthenticationError
-from spam_service.errors import SpamServiceError, UnavailableError
+from spam_service.errors import RateLimitedError, SpamServiceError, UnavailableError
 
 _logger = logging.getLogger(__name__)
 
@@ -157,6 +157,8 @@ async def service_error_handler(request: Request, exc: SpamServiceError) -> JSON
         response.headers["retry-after"] = str(exc.retry_after)
     if isinstance(exc, AuthenticationError):
         response.headers["www-authenticate"] = AUTHENTICATE_HEADER
+    if isinstance(exc, RateLimitedError):
+        response.headers.update(exc.headers)
     return response
 
 

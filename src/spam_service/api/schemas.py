@@ -263,8 +263,9 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (413, "Body larger than the configured limits allow."),
         (415, "Body is not sent as application/json."),
         (422, "JSON is valid but breaks a rule; `detail` says which and how to fix it (at most 10 problems listed)."),
+        (429, "The API key went past its rate limit: retry after `Retry-After` (`RateLimit` fields say more)."),
         (503, "Overloaded, past the request deadline, or the request log cannot store lines: retry after the "
          "`Retry-After` header's seconds."),
     )
 }  # fmt: skip
-AUTH_RESPONSES = {status: ERROR_RESPONSES[status] for status in (401, 403)}
+AUTH_RESPONSES = {status: ERROR_RESPONSES[status] for status in (401, 403, 429)}

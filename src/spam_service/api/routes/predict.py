@@ -13,6 +13,8 @@ from spam_service.api.deps import (
     PredictCaller,
     PredictionStoreDep,
     RequestLogDep,
+    ServicesDep,
+    check_rate,
 )
 from spam_service.api.schemas import (
     ERROR_RESPONSES,
@@ -35,6 +37,7 @@ def predict_router(settings: Settings) -> APIRouter:
     async def predict(
         body: body_model,  # type: ignore[valid-type]
         caller: PredictCaller,
+        services: ServicesDep,
         request: Request,
         metrics: MetricsDep,
         classifier: ClassifierDep,
@@ -43,6 +46,7 @@ def predict_router(settings: Settings) -> APIRouter:
         prediction_store: PredictionStoreDep,
     ) -> PredictResponse:
         """Classify each text as spam or ham."""
+        check_rate(services, caller, "predict", cost=len(body.text))
         request_id: str = request.state.request_id
         started: float = request.state.started
         # Past the deadline the client gets a 503 and its texts leave the queue unclassified.

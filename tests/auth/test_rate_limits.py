@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from spam_service.api.rate_limits import SWEEP_INTERVAL_S, RateLimits
+from spam_service.auth.rate_limits import SWEEP_INTERVAL_S, RateLimits
 from spam_service.errors import InvalidInputError, StartupError
 
 
