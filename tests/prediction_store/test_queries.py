@@ -1,5 +1,6 @@
 """Feedback and statistics in SQL, on SQLite and PostgreSQL: the latest label wins, what to send when the
-request is unknown, and counts, agreement, precision and recall per model version."""
+request is unknown, counts, agreement, precision and recall per model version, and provenance (the key that asked,
+the key that reported, a predict key kept to its own predictions, statistics of one reporter's feedback)."""
 
 from datetime import timedelta
 
@@ -60,3 +61,96 @@ def test_statistics_filter_on_prediction_time(make_store):
     assert store.statistics(since=later) == []
     assert store.statistics(until=later - timedelta(hours=1)) == []
     assert [e.counts.predictions for e in store.statistics(until=later)] == [1]
+
+
+# -- provenance: who asked, who reported -------------------------------------------------------------------------
+
+
+def test_predictions_keep_the_key_that_asked_and_feedback_the_key_that_reported(make_store, store_url):
+    store = make_store()
+    store.add("alice-1", predictions=[("spam", 0.9), ("ham", 0.1)], requested_by="alice", **MODEL)
+    store.add("anonymous", predictions=[("ham", 0.1)], **MODEL)  # authentication off
+    store.record_feedback("alice-1", 1, "spam", reporter="ops")
+    store.record_feedback("anonymous", 0, "ham")
+    assert store.flush()
+    assert [(r.request_id, r.requested_by) for r in rows_in(store_url)] == [
+        ("alice-1", "alice"),
+        ("alice-1", "alice"),
+        ("anonymous", None),
+    ]
+    assert [(r.request_id, r.reported_by) for r in rows_in(store_url, feedback)] == [
+        ("alice-1", "ops"),
+        ("anonymous", None),
+    ]
+
+
+def test_the_latest_report_wins_with_its_reporter(make_store, store_url):
+    store = make_store()
+    store.add("r1", predictions=[("spam", 0.9)], requested_by="alice", **MODEL)
+    assert store.record_feedback("r1", 0, "ham", reporter="alice", any_prediction=False).changed
+    same_label_other_key = store.record_feedback("r1", 0, "ham", reporter="ops")
+    assert (same_label_other_key.changed, same_label_other_key.replaced) == (True, None)  # new reporter, same label
+    assert not store.record_feedback("r1", 0, "ham", reporter="ops").changed
+    assert [(r.label, r.reported_by) for r in rows_in(store_url, feedback)] == [("ham", "ops")]
+
+
+def not_found_message(store, request_id: str, index: int = 0, **who) -> str:
+    with pytest.raises(NotFoundError) as refused:
+        store.record_feedback(request_id, index, "spam", **who)
+    return str(refused.value).replace(repr(request_id), "<id>")
+
+
+def test_a_predict_key_cannot_give_feedback_on_another_keys_or_unauthenticated_predictions(make_store, store_url):
+    store = make_store()
+    store.add("alice-1", predictions=[("spam", 0.9), ("ham", 0.1)], requested_by="alice", **MODEL)
+    store.add("anonymous", predictions=[("spam", 0.9)], **MODEL)
+    assert store.flush()  # written: the database, not the queue, must refuse them
+    bob = {"reporter": "bob", "any_prediction": False}
+    unknown = not_found_message(store, "never-predicted", **bob)
+    assert "for this API key" in unknown and "X-Request-ID" in unknown
+    # Refused exactly as an unknown id, whatever the index: neither the owner nor the count of texts shows.
+    assert not_found_message(store, "alice-1", **bob) == unknown
+    assert not_found_message(store, "alice-1", index=5, **bob) == unknown
+    assert not_found_message(store, "anonymous", **bob) == unknown
+    assert rows_in(store_url, feedback) == []
+    # The owner may, and a key allowed feedback on any prediction may correct both.
+    assert store.record_feedback("alice-1", 0, "ham", reporter="alice", any_prediction=False).replaced is None
+    assert store.record_feedback("anonymous", 0, "ham", reporter="ops").predicted_label == "spam"
+    with pytest.raises(NotFoundError, match=r"request alice-1 has 2 predictions"):  # its own: the count helps
+        store.record_feedback("alice-1", 2, "ham", reporter="alice", any_prediction=False)
+
+
+def test_restricting_feedback_to_own_predictions_needs_a_reporter(make_store):
+    store = make_store()
+    with pytest.raises(ValueError, match="needs the reporter"):
+        store.record_feedback("r1", 0, "spam", reporter=None, any_prediction=False)
+
+
+def test_statistics_for_a_reporter_count_only_its_feedback_and_every_prediction(make_store):
+    store = make_store()
+    # 4 predictions (2 spam). alice: spam->spam (TP), spam->ham (FP); bob: ham->spam (FN); ham at 3: no feedback.
+    store.add("a", predictions=[("spam", 0.9), ("spam", 0.8), ("ham", 0.1), ("ham", 0.2)], **MODEL)
+    for index, label, reporter in ((0, "spam", "alice"), (1, "ham", "alice"), (2, "spam", "bob")):
+        store.record_feedback("a", index, label, reporter=reporter)
+    [everyone] = store.statistics()
+    [alice] = store.statistics(reporter="alice")
+    [bob] = store.statistics(reporter="bob")
+    [nobody] = store.statistics(reporter="carol")
+    assert (everyone.counts.with_feedback, everyone.counts.spam_precision, everyone.counts.spam_recall) == (3, 0.5, 0.5)
+    assert (alice.counts.with_feedback, alice.counts.correct, alice.counts.spam_precision) == (2, 1, 0.5)
+    assert alice.counts.spam_recall == 1.0  # bob's false negative is not alice's
+    assert (bob.counts.with_feedback, bob.counts.correct, bob.counts.spam_recall, bob.counts.spam_precision) == (
+        1,
+        0,
+        0.0,
+        None,
+    )
+    assert (nobody.counts.with_feedback, nobody.counts.correctness_rate) == (0, None)
+    for entry in (alice, bob, nobody):  # predictions are not filtered
+        assert (entry.counts.predictions, entry.counts.spam_predicted) == (4, 2)
+        assert (entry.first_prediction, entry.last_prediction) == (everyone.first_prediction, everyone.last_prediction)
+    # bob reports the same text after alice: the latest report is bob's alone.
+    store.record_feedback("a", 0, "spam", reporter="bob")
+    [alice] = store.statistics(reporter="alice")
+    [bob] = store.statistics(reporter="bob")
+    assert (alice.counts.with_feedback, bob.counts.with_feedback, bob.counts.true_spam) == (1, 2, 1)

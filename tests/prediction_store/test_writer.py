@@ -1,6 +1,6 @@
 """The batching writer against SQLite and a real PostgreSQL server: batched writes, flush at close, feedback on
-rows not yet written, an unreachable database (rows wait and are retried), rows the database refuses (rejected,
-the rest written) and a crash of the writer thread (restarted)."""
+rows not yet written (not waited for when another API key asked for them), an unreachable database (rows wait and
+are retried), rows the database refuses (rejected, the rest written) and a crash of the writer thread (restarted)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,22 @@ def test_feedback_right_after_predicting_finds_rows_not_yet_written(make_store, 
     assert (result.predicted_label, result.correct, result.changed, result.replaced) == ("ham", False, True, None)
     assert (result.model_name, result.model_version) == ("spam-minilm", "v1")
     assert [(r.request_id, r.text_index, r.label) for r in rows_in(store_url, feedback)] == [("r1", 1, "spam")]
+
+
+def test_another_keys_request_still_queued_is_refused_at_once_and_its_owner_still_finds_it(make_store):
+    store = make_store(flush_interval=60)  # the rows stay queued until something waits for them
+    store.add("alice-1", predictions=[("spam", 0.9)], requested_by="alice", **MODEL)
+    started = time.monotonic()
+    bob = {"reporter": "bob", "any_prediction": False, "timeout": 30}
+    with pytest.raises(NotFoundError) as unknown:
+        store.record_feedback("never-predicted", 0, "spam", **bob)
+    with pytest.raises(NotFoundError) as not_bobs:
+        store.record_feedback("alice-1", 0, "spam", **bob)
+    assert str(not_bobs.value) == str(unknown.value).replace("'never-predicted'", "'alice-1'")
+    assert time.monotonic() - started < 10  # no wait for alice's rows that would tell them from an unknown id
+    assert store.status().rows_waiting == 1
+    result = store.record_feedback("alice-1", 0, "spam", reporter="alice", any_prediction=False)
+    assert result.correct and store.status().rows_waiting == 0
 
 
 # -- an unreachable database -------------------------------------------------------------------------------------

@@ -79,21 +79,41 @@ class ModelCounts:
     counts: Counts
 
 
-def record_feedback(database: Database, request_id: str, index: int, label: str) -> FeedbackResult:
-    """Store the true label of prediction `index` of `request_id`; the latest label wins.
+def record_feedback(
+    database: Database,
+    request_id: str,
+    index: int,
+    label: str,
+    *,
+    reporter: str | None = None,
+    any_prediction: bool = True,
+) -> FeedbackResult:
+    """Store the true label of prediction `index` of `request_id`, reported by API key `reporter` (None: no
+    authentication); the latest report wins, its reporter with it.
+
+    With `any_prediction=False` only the predictions requested by `reporter` are looked at: another key's request
+    (or one made without authentication, requested_by NULL) raises the very NotFoundError of an unknown request.
+    `changed` is true when the label or the reporter differs from the stored report (a new row in either case).
 
     Raises NotFoundError (unknown request, or no text at that index), UnavailableError.
     """
+    if not any_prediction and reporter is None:
+        raise ValueError("any_prediction=False needs the reporter whose own predictions it may correct")
+    statement = (
+        sa.select(predictions.c.text_index, predictions.c.label, predictions.c.model_name,
+                  predictions.c.model_version)
+        .where(predictions.c.request_id == request_id)
+        .order_by(predictions.c.text_index)
+    )  # fmt: skip
+    if not any_prediction:
+        # `=` is never true for NULL, so unauthenticated predictions are nobody's own.
+        statement = statement.where(predictions.c.requested_by == reporter)
     with database.transaction() as connection:
-        rows = connection.execute(
-            sa.select(predictions.c.text_index, predictions.c.label, predictions.c.model_name,
-                      predictions.c.model_version)
-            .where(predictions.c.request_id == request_id)
-            .order_by(predictions.c.text_index)
-        ).all()  # fmt: skip
+        rows = connection.execute(statement).all()
         if not rows:
+            whose = "" if any_prediction else " for this API key"
             raise NotFoundError(
-                f"no predictions are stored for request_id {request_id!r}: send the request_id of a /predict "
+                f"no predictions are stored{whose} for request_id {request_id!r}: send the request_id of a /predict "
                 "response (its body's request_id, or its X-Request-ID header)"
             )
         if not 0 <= index < len(rows):  # no such prediction: 404, like an unknown request
@@ -103,16 +123,18 @@ def record_feedback(database: Database, request_id: str, index: int, label: str)
             )
         prediction = rows[index]
         key = (feedback.c.request_id == request_id) & (feedback.c.text_index == index)
-        earlier = connection.execute(sa.select(feedback.c.label).where(key)).scalar_one_or_none()
-        if earlier != label:
-            statement = database.insert(feedback).values(
-                request_id=request_id, text_index=index, label=label, received_at=utc_now()
+        stored = connection.execute(sa.select(feedback.c.label, feedback.c.reported_by).where(key)).one_or_none()
+        earlier = stored.label if stored is not None else None
+        changed = stored is None or (stored.label, stored.reported_by) != (label, reporter)
+        if changed:
+            upsert = database.insert(feedback).values(
+                request_id=request_id, text_index=index, label=label, received_at=utc_now(), reported_by=reporter
             )
-            statement = statement.on_conflict_do_update(
+            upsert = upsert.on_conflict_do_update(
                 index_elements=["request_id", "text_index"],
-                set_={"label": statement.excluded.label, "received_at": statement.excluded.received_at},
+                set_={name: upsert.excluded[name] for name in ("label", "received_at", "reported_by")},
             )
-            connection.execute(statement)
+            connection.execute(upsert)
     return FeedbackResult(
         request_id=request_id,
         index=index,
@@ -120,14 +142,26 @@ def record_feedback(database: Database, request_id: str, index: int, label: str)
         predicted_label=prediction.label,
         model_name=prediction.model_name,
         model_version=prediction.model_version,
-        changed=earlier != label,
+        changed=changed,
         replaced=earlier if earlier is not None and earlier != label else None,
     )
 
 
-def counts_by_model(database: Database, since: datetime | None, until: datetime | None) -> list[ModelCounts]:
-    """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL."""
+def counts_by_model(
+    database: Database, since: datetime | None, until: datetime | None, *, reporter: str | None = None
+) -> list[ModelCounts]:
+    """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL.
+
+    With `reporter` (an API key name), a prediction's feedback counts only if its stored (latest) report came from
+    that key: with_feedback, correct, true_spam, fed_back_predicted_spam and fed_back_spam (hence correctness,
+    precision and recall) cover that key's feedback alone, as if no other feedback existed; a report another key
+    made later replaced it and counts for neither. predictions, spam_predicted and the first/last prediction times
+    are not filtered: they count every prediction in the window, whoever requested it.
+    """
     p, f = predictions, feedback
+    joined = (f.c.request_id == p.c.request_id) & (f.c.text_index == p.c.text_index)
+    if reporter is not None:
+        joined &= f.c.reported_by == reporter  # in the join, not WHERE: predictions without it still count
 
     def count_if(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -147,7 +181,7 @@ def counts_by_model(database: Database, since: datetime | None, until: datetime 
             count_if(predicted_spam & f.c.label.is_not(None)),
             count_if(f.c.label == SPAM),
         )
-        .select_from(p.outerjoin(f, (f.c.request_id == p.c.request_id) & (f.c.text_index == p.c.text_index)))
+        .select_from(p.outerjoin(f, joined))
         .group_by(p.c.model_name, p.c.model_version)
         .order_by(sa.func.min(p.c.predicted_at))
     )

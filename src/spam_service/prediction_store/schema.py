@@ -42,6 +42,7 @@ predictions = Table(
     Column("model_version", String(64), nullable=False),
     Column("predicted_at", DateTime, nullable=False),  # UTC
     Column("text", Text, nullable=True),  # only with STORE_TEXTS=true
+    Column("requested_by", String(64), nullable=True),  # API key name; NULL: no authentication (or before 0002)
     UniqueConstraint("request_id", "text_index"),
     Index(None, "predicted_at"),
 )
@@ -54,6 +55,7 @@ feedback = Table(
     Column("text_index", Integer, primary_key=True),
     Column("label", String(8), nullable=False),
     Column("received_at", DateTime, nullable=False),  # UTC, of the latest report
+    Column("reported_by", String(64), nullable=True),  # API key name of the latest report; NULL as requested_by
     ForeignKeyConstraint(
         ["request_id", "text_index"],
         ["predictions.request_id", "predictions.text_index"],

@@ -87,6 +87,7 @@ class PredictionRow:
     model_version: str
     predicted_at: datetime  # naive UTC
     text: str | None = None
+    requested_by: str | None = None  # API key name; None with authentication off
 
     def values(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class PredictionRow:
             "model_version": self.model_version,
             "predicted_at": self.predicted_at,
             "text": self.text,
+            "requested_by": self.requested_by,
         }
 
 
@@ -147,7 +149,8 @@ class PredictionStore:
         self._writer_running = False  # the loop runs; false before start, after close, and while a crash restarts it
         # Queued rows in order, each with its sequence number; rows stay here until committed.
         self._pending: deque[tuple[int, PredictionRow]] = deque()
-        self._pending_requests: dict[str, int] = {}  # request_id -> sequence number of its last queued row
+        # request_id -> (sequence number of its last queued row, the API key that asked for it)
+        self._pending_requests: dict[str, tuple[int, str | None]] = {}
         self._enqueued = 0  # sequence number of the last row accepted
         self._resolved = 0  # every row up to this sequence number is written
         self._flush_requested = False
@@ -217,8 +220,11 @@ class PredictionStore:
         model_version: str,
         predictions: Sequence[tuple[str, float]],
         texts: Sequence[str] | None = None,
+        requested_by: str | None = None,
     ) -> None:
-        """Queue one row per (label, spam probability), in request order. Never blocks on the database."""
+        """Queue one row per (label, spam probability), in request order. Never blocks on the database.
+
+        `requested_by` is the name of the API key that asked (None with authentication off), stored on every row."""
         now = utc_now()
         rows = [
             PredictionRow(
@@ -230,6 +236,7 @@ class PredictionStore:
                 model_version,
                 now,
                 texts[index] if self.store_texts and texts is not None else None,
+                requested_by,
             )
             for index, (label, probability) in enumerate(predictions)
         ]
@@ -242,7 +249,7 @@ class PredictionStore:
                 self._enqueued += 1
                 self._pending.append((self._enqueued, row))
             if rows:
-                self._pending_requests[request_id] = self._enqueued
+                self._pending_requests[request_id] = (self._enqueued, requested_by)
             if len(self._pending) >= self.batch_rows:
                 self._cond.notify_all()
 
@@ -374,7 +381,7 @@ class PredictionStore:
         with self._cond:
             while self._pending and self._pending[0][0] <= last:
                 _, row = self._pending.popleft()
-                if self._pending_requests.get(row.request_id, last + 1) <= last:
+                if self._pending_requests.get(row.request_id, (last + 1, None))[0] <= last:
                     del self._pending_requests[row.request_id]
             self._resolved = last
             if rejected:
@@ -406,15 +413,33 @@ class PredictionStore:
 
     # -- feedback and statistics (blocking: call them from a worker thread) ------------------------------------
 
-    def record_feedback(self, request_id: str, index: int, label: str, *, timeout: float = 3.0) -> FeedbackResult:
-        """Store the true label of prediction `index` of `request_id`; the latest label wins.
+    def record_feedback(
+        self,
+        request_id: str,
+        index: int,
+        label: str,
+        *,
+        reporter: str | None = None,
+        any_prediction: bool = True,
+        timeout: float = 3.0,
+    ) -> FeedbackResult:
+        """Store the true label of prediction `index` of `request_id`, reported by API key `reporter` (None with
+        authentication off); the latest report wins.
 
-        Raises NotFoundError (unknown request, or its rows were rejected), InvalidInputError (index out of
-        range), UnavailableError (its rows are still queued: the database is unreachable, or the writer down).
+        With `any_prediction=False` (a key that may only correct its own predictions) only predictions requested
+        by `reporter` are found: another key's request, or one made without authentication, is answered exactly
+        as an unknown request_id, so that ids cannot be probed.
+
+        Raises NotFoundError (unknown request, not the reporter's, its rows were rejected, or index out of range),
+        UnavailableError (its rows are still queued: the database is unreachable, or the writer down).
         """
+        if not any_prediction and reporter is None:
+            raise ValueError("any_prediction=False needs the reporter whose own predictions it may correct")
         with self._cond:
             queued = self._pending_requests.get(request_id)
-            if queued is not None and not self._wait_resolved(queued, timeout):
+            if queued is not None and not any_prediction and queued[1] != reporter:
+                queued = None  # not the reporter's: no wait (and no 503) that would tell it from an unknown id
+            if queued is not None and not self._wait_resolved(queued[0], timeout):
                 if not self._writer_running:
                     raise UnavailableError(
                         f"the predictions of request {request_id} are not stored yet (the prediction store's writer "
@@ -426,12 +451,18 @@ class PredictionStore:
                     "retry later",
                     retry_after=max(1, math.ceil(self._outage.delay)),
                 )
-        return queries.record_feedback(self.database, request_id, index, label)
+        return queries.record_feedback(
+            self.database, request_id, index, label, reporter=reporter, any_prediction=any_prediction
+        )
 
-    def statistics(self, since: datetime | None = None, until: datetime | None = None) -> list[ModelCounts]:
+    def statistics(
+        self, since: datetime | None = None, until: datetime | None = None, *, reporter: str | None = None
+    ) -> list[ModelCounts]:
         """Aggregates per model version of the predictions made in [since, until) (naive UTC), in SQL.
 
+        With `reporter`, the feedback figures count only the feedback whose latest report came from that API key
+        (see `queries.counts_by_model`); the prediction figures still count every prediction in the window.
         Rows still queued are written first (unless the writer is down), so the figures include every prediction
         answered so far."""
         self.flush(timeout=3.0)
-        return queries.counts_by_model(self.database, since, until)
+        return queries.counts_by_model(self.database, since, until, reporter=reporter)
