@@ -16,7 +16,7 @@ from tests.support.samples import HAM
 from tests.support.services import services_around
 
 NOW = datetime.now(UTC)
-KEYS = {role: new_key() for role in ("predict", "feedback", "admin", "expired", "revoked")}
+KEYS = {role: new_key() for role in ("predict", "feedback", "admin", "expired", "revoked", "other-app")}
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def server(trained_classifier, tmp_path_factory):
     store.save(
         [
             ApiKey("app", "predict", key_digest(KEYS["predict"]), NOW),
+            ApiKey("other-app", "predict", key_digest(KEYS["other-app"]), NOW),
             ApiKey("reviewer", "feedback", key_digest(KEYS["feedback"]), NOW),
             ApiKey("ops", "admin", key_digest(KEYS["admin"]), NOW),
             ApiKey("old", "predict", key_digest(KEYS["expired"]), NOW - timedelta(days=30), NOW - timedelta(days=1)),
@@ -95,6 +96,21 @@ def test_every_route_for_every_caller(server, route, who):
         assert "role" in response.json()["detail"]
     for key in KEYS.values():
         assert key not in response.text  # a key never comes back, not even the caller's
+
+
+def test_a_predict_key_gives_feedback_on_its_own_predictions_only_and_reviewers_on_any(server):
+    live, _ = server
+    made = httpx.post(f"{live.url}/predict", json={"text": [HAM]}, headers=headers("predict")).json()
+    feedback = {"request_id": made["request_id"], "index": 0, "label": "spam"}
+    unknown = {"request_id": "0" * 32, "index": 0, "label": "spam"}
+    other = httpx.post(f"{live.url}/feedback", json=feedback, headers=headers("other-app"))
+    never_made = httpx.post(f"{live.url}/feedback", json=unknown, headers=headers("other-app"))
+    assert other.status_code == never_made.status_code == 404  # ids cannot be probed: the same answer
+    assert other.json()["detail"].replace(made["request_id"], "X") == never_made.json()["detail"].replace("0" * 32, "X")
+    assert httpx.post(f"{live.url}/feedback", json=feedback, headers=headers("feedback")).status_code == 200
+    by_reviewer = httpx.get(f"{live.url}/statistics?reporter=reviewer", headers=headers("admin")).json()
+    by_app = httpx.get(f"{live.url}/statistics?reporter=other-app", headers=headers("admin")).json()
+    assert by_reviewer["total"]["with_feedback"] >= 1 and by_app["total"]["with_feedback"] == 0
 
 
 def test_an_expired_key_is_told_so_by_name(server):

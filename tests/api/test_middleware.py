@@ -60,5 +60,5 @@ def test_a_connection_back_before_its_retry_after_waits_out_the_rest(make_app, l
         batcher.queued_texts = 0
     assert [r.status_code for r in (first, second, third)] == [503, 503, 503]
     assert all(r.headers["retry-after"] == "1" for r in (first, second, third))
-    assert both > 0.8  # the second waited out most of the first's Retry-After
+    assert both > 0.45  # the second waited out at least half the Retry-After (jittered)
     assert alone < 0.5  # another connection is refused at once

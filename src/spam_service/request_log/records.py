@@ -23,12 +23,15 @@ def prediction_record(
     model_name: str,
     model_version: str,
     latency_ms: float,
+    requested_by: str | None = None,
 ) -> dict[str, Any]:
-    """A /predict request: its texts, each prediction with both models' probabilities, the model, the latency."""
+    """A /predict request: its texts, each prediction with both models' probabilities, the model, the latency,
+    and the name of the API key that asked (None without keys)."""
     return {
         "timestamp": utc_timestamp(),
         "request_id": request_id,
         "method": method,
+        "requested_by": requested_by,
         "texts": list(texts),
         "predictions": [
             {
@@ -54,12 +57,15 @@ def feedback_record(
     replaced_label: str | None,
     model_name: str,
     model_version: str,
+    reported_by: str | None = None,
 ) -> dict[str, Any]:
-    """A true label reported for one predicted text (only when it changed what the store held)."""
+    """A true label reported for one predicted text (only when it changed what the store held), and who reported
+    it (the API key's name; None without keys)."""
     return {
         "event": "feedback",
         "timestamp": utc_timestamp(),
         "request_id": request_id,
+        "reported_by": reported_by,
         "index": index,
         "label": label,
         "predicted_label": predicted_label,

@@ -1,6 +1,7 @@
 """Feedback on predictions and the statistics it feeds, both read from the prediction store."""
 
 import asyncio
+import functools
 import logging
 import re
 from datetime import UTC, datetime
@@ -42,7 +43,17 @@ async def post_feedback(
     body: FeedbackRequest, caller: FeedbackCaller, prediction_store: PredictionStoreDep, request_log: RequestLogDep
 ) -> FeedbackResponse:
     """Report the true label of one predicted text; the latest report for a text wins."""
-    result = await asyncio.to_thread(prediction_store.record_feedback, body.request_id, body.index, body.label)
+    # A predict key gives feedback on its own predictions only; another key's request_id answers like an unknown one.
+    result = await asyncio.to_thread(
+        functools.partial(
+            prediction_store.record_feedback,
+            body.request_id,
+            body.index,
+            body.label,
+            reporter=caller.name if caller else None,
+            any_prediction=caller is None or caller.role != "predict",
+        )
+    )
     if result.changed:  # a repeated report changes nothing, so it adds no line either
         await request_log.append(
             feedback_record(
@@ -53,6 +64,7 @@ async def post_feedback(
                 replaced_label=result.replaced,
                 model_name=result.model_name,
                 model_version=result.model_version,
+                reported_by=caller.name if caller else None,
             )
         )
     _logger.info(
@@ -133,11 +145,14 @@ async def statistics(
         description="ISO 8601 date-time or date; predictions made before it (no offset: UTC).",
         json_schema_extra={"format": "date-time"},
     ),
+    reporter: str | None = Query(
+        None, max_length=64, description="Only feedback given by this API key (its name) counts in the figures."
+    ),
 ) -> StatisticsResponse:
     """Predictions, spam share and agreement with feedback, per model version and in total."""
     start, end = parse_time("since", since), parse_time("until", until)
     # since after until is an empty window (zero counts), not an error: both are valid date-times.
-    by_model = await asyncio.to_thread(prediction_store.statistics, start, end)
+    by_model = await asyncio.to_thread(functools.partial(prediction_store.statistics, start, end, reporter=reporter))
     total = sum((entry.counts for entry in by_model), Counts(0, 0, 0, 0, 0, 0, 0))
     return StatisticsResponse(
         since=_iso(start),

@@ -64,6 +64,7 @@ def predict_router(settings: Settings) -> APIRouter:
                 model_name=model.name,
                 model_version=model.version,
                 latency_ms=latency_ms,
+                requested_by=caller.name if caller else None,
             )
         )
         # Queued only (a background thread writes batches): queued before the answer, so feedback can follow at once.
@@ -73,6 +74,7 @@ def predict_router(settings: Settings) -> APIRouter:
             model_version=model.version,
             predictions=[(p.label, p.spam_probability) for p in predictions],
             texts=body.text,
+            requested_by=caller.name if caller else None,
         )
         labels = [p.label for p in predictions]
         metrics.observe_predictions(labels)
