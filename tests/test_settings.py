@@ -97,3 +97,9 @@ def test_the_prediction_store_url_is_a_secret(monkeypatch):
 def test_limits_that_could_never_admit_a_full_request_are_refused_at_start_up(values, named):
     with pytest.raises(ValidationError, match=re.escape(named)):
         Settings(**values)
+
+
+@pytest.mark.parametrize(("given", "missing"), [("tls_cert_file", "TLS_KEY_FILE"), ("tls_key_file", "TLS_CERT_FILE")])
+def test_one_tls_file_without_the_other_is_refused_with_the_missing_one_named(given, missing, tmp_path):
+    with pytest.raises(ValidationError, match=f"without {missing}: HTTPS needs both"):
+        Settings(_env_file=None, **{given: tmp_path / "file.pem"})

@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         "whatever the number of clients.",
     )
 
+    # TLS: set both and uvicorn serves HTTPS only, every response with Strict-Transport-Security.
+    tls_cert_file: Path | None = Field(
+        None, description="PEM certificate (chain) the service presents; with TLS_KEY_FILE, turns HTTPS on."
+    )
+    tls_key_file: Path | None = Field(None, description="PEM private key (unencrypted) of TLS_CERT_FILE.")
+
     request_log_dir: Path = Field(Path("logs"), description="Directory of the local request log (JSON lines).")
 
     # Vault: when VAULT_ADDR is set, the HDFS location comes from a KV v2 secret (keys host, port, user).
@@ -181,6 +187,15 @@ class Settings(BaseSettings):
             raise ValueError("VAULT_ROLE_ID(_FILE) is set without VAULT_SECRET_ID(_FILE): AppRole login needs both")
         if (self.vault_secret_id or self.vault_secret_id_file) and not (self.vault_role_id or self.vault_role_id_file):
             raise ValueError("VAULT_SECRET_ID(_FILE) is set without VAULT_ROLE_ID(_FILE): AppRole login needs both")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_files_come_in_pairs(self) -> "Settings":
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            given, missing = (
+                ("TLS_CERT_FILE", "TLS_KEY_FILE") if self.tls_key_file is None else ("TLS_KEY_FILE", "TLS_CERT_FILE")
+            )
+            raise ValueError(f"{given} is set without {missing}: HTTPS needs both (or neither, for plain HTTP)")
         return self
 
     @model_validator(mode="after")

@@ -34,9 +34,10 @@ def test_the_stack_has_vault_hadoop_and_the_service_from_the_official_images(com
     assert all(":" in s["image"] and not s["image"].endswith(":latest") for s in services.values() if "image" in s)
 
 
-def test_the_service_starts_only_after_vault_and_hdfs_are_ready(compose):
+def test_the_service_starts_only_after_its_certificate_vault_and_hdfs_are_ready(compose):
     services = compose["services"]
     assert depends(services["spam-service"]) == {
+        "secrets-init": "service_completed_successfully",
         "vault-init": "service_completed_successfully",
         "hdfs-init": "service_completed_successfully",
         "datanode": "service_healthy",
@@ -214,7 +215,7 @@ def test_every_one_shot_service_is_adopted_so_up_wait_exits_zero(compose):
     # depends on it with service_completed_successfully (docker/compose#10596).
     services = compose["services"]
     one_shots = {name for name, service in services.items() if service.get("restart") == "no"}
-    assert one_shots == {"vault-token", "vault-init", "hdfs-init"}
+    assert one_shots == {"secrets-init", "vault-token", "vault-init", "hdfs-init"}
     for one_shot in one_shots:
         adopters = [
             name

@@ -70,6 +70,31 @@ def test_prometheus_scrapes_the_services_metrics_by_its_compose_name_and_port(co
     assert prometheus["healthcheck"]["test"] and prometheus["ports"] == ["127.0.0.1:9090:9090"]
 
 
+def named_volume_mounts(service: dict) -> dict[str, str]:
+    """Named volumes of a compose service: {volume: path in the container}."""
+    return {
+        volume.split(":")[0]: volume.split(":")[1]
+        for volume in service.get("volumes", [])
+        if not volume.startswith((".", "/", "~"))
+    }
+
+
+def test_prometheus_scrapes_over_https_verifying_the_certificate_with_the_stacks_ca(compose):
+    services = compose["services"]
+    config = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text())
+    [job] = [job for job in config["scrape_configs"] if job["job_name"] == "spam-service"]
+    assert job["scheme"] == "https"
+    assert not job["tls_config"].get("insecure_skip_verify", False)
+    # The CA file is the one in the volume the service's certificate comes from.
+    ca_file = Path(job["tls_config"]["ca_file"])
+    certificate = Path(services["spam-service"]["environment"]["TLS_CERT_FILE"])
+    [volume] = [
+        v for v, path in named_volume_mounts(services["spam-service"]).items() if Path(path) == certificate.parent
+    ]
+    assert ca_file.parent == Path(named_volume_mounts(services["prometheus"])[volume])
+    assert services["prometheus"]["depends_on"]["secrets-init"]["condition"] == "service_completed_successfully"
+
+
 def test_grafana_provisions_the_prometheus_data_source_and_the_dashboard_directory_as_mounted(compose):
     grafana = compose["services"]["grafana"]
     bound = mounts(grafana)
@@ -97,9 +122,16 @@ def depends_on_healthy(service: dict) -> set[str]:
     return {name for name, spec in service.get("depends_on", {}).items() if spec["condition"] == "service_healthy"}
 
 
-def test_the_grafana_admin_password_comes_from_the_environment_only(compose):
-    environment = compose["services"]["grafana"]["environment"]
-    assert environment["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")  # required, no default
+def test_the_grafana_admin_password_is_read_from_the_file_secrets_init_generates(compose):
+    grafana = compose["services"]["grafana"]
+    environment = grafana["environment"]
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in environment  # never a value in the environment
+    password_file = Path(environment["GF_SECURITY_ADMIN_PASSWORD__FILE"])
+    [volume] = [v for v, path in named_volume_mounts(grafana).items() if Path(path) == password_file.parent]
+    init = compose["services"]["secrets-init"]
+    assert f"{volume}:{init['environment'].get('GRAFANA_DIR', '/secrets/grafana')}" in init["volumes"]
+    assert grafana["depends_on"]["secrets-init"]["condition"] == "service_completed_successfully"
+    assert f"{volume}:{password_file.parent}:ro" in grafana["volumes"]
     assert environment["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"  # anonymous visitors only view
     assert compose["services"]["grafana"]["ports"] == ["127.0.0.1:3000:3000"]
     assert ".env" in (REPO_ROOT / ".gitignore").read_text().splitlines()

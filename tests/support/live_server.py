@@ -1,6 +1,7 @@
 """A real uvicorn in a thread on a loopback port chosen at run time, for tests that need a live app."""
 
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-def start_live_server(app, *, timeout: float = 60.0) -> LiveServer:
+def start_live_server(app, *, timeout: float = 60.0, verify: ssl.SSLContext | bool = True) -> LiveServer:
     """Run `app` under a real uvicorn in a thread, configured as the service runs it (connection limits included)
-    when `app` is the service's; return once /health answers."""
+    when `app` is the service's; return once /health answers. Under TLS (the app's settings name a certificate)
+    the URL is https and `verify` (the test's CA) checks /health's certificate."""
     port = free_port()
     options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "lifespan": "on"}
     services = getattr(getattr(app, "state", None), "services", None)
@@ -42,12 +44,12 @@ def start_live_server(app, *, timeout: float = 60.0) -> LiveServer:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if config.is_ssl else 'http'}://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.started:
             try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health", timeout=2, verify=verify).status_code == 200:
                     return LiveServer(url, app, server, thread)
             except httpx.TransportError:
                 pass

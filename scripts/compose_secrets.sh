@@ -1,0 +1,106 @@
+#!/bin/sh
+# The compose stack's local secrets, made at its first start by the `secrets-init` service (docker-compose.yml):
+#
+#   compose_secrets.sh [generate]   a CA and the service's certificate (HTTPS), Grafana's admin password; what
+#                                   exists is kept, so every later `up` changes nothing
+#   compose_secrets.sh show         prints Grafana's admin password
+#   compose_secrets.sh ca           prints the CA certificate, for clients: curl --cacert
+#
+# Directories (volumes in compose): TLS_DIR gets ca.crt, tls.crt, tls.key; CA_DIR the CA's key, which no other
+# container mounts; GRAFANA_DIR admin_password. TLS_OWNER / GRAFANA_OWNER (uid:gid) own the key and the password,
+# each readable by its owner only. Nothing secret is printed by `generate`.
+set -eu
+
+TLS_DIR=${TLS_DIR:-/secrets/tls}
+CA_DIR=${CA_DIR:-/secrets/ca}
+GRAFANA_DIR=${GRAFANA_DIR:-/secrets/grafana}
+# The compose service name (Prometheus and the other containers) and loopback (the published port, the healthcheck).
+TLS_HOSTS=${TLS_HOSTS:-DNS:spam-service,DNS:localhost,IP:127.0.0.1}
+CA_DAYS=3650
+# Under the 825 days Apple's clients accept for a server certificate.
+CERT_DAYS=825
+
+umask 077
+
+own() {  # own OWNER FILE: chown when an owner is given (not in the tests, which run as whoever they are)
+    if [ -n "$1" ]; then chown "$1" "$2"; fi
+}
+
+generate_grafana_password() {
+    password_file="$GRAFANA_DIR/admin_password"
+    if [ -s "$password_file" ]; then return; fi
+    openssl rand -hex 24 | tr -d '\n' > "$password_file.new"
+    own "${GRAFANA_OWNER:-}" "$password_file.new"
+    chmod 0400 "$password_file.new"
+    mv "$password_file.new" "$password_file"
+    echo "secrets-init: Grafana admin password generated ($password_file)"
+}
+
+generate_tls() {
+    if [ -s "$TLS_DIR/ca.crt" ] && [ -s "$TLS_DIR/tls.crt" ] && [ -s "$TLS_DIR/tls.key" ] && [ -s "$CA_DIR/ca.key" ]
+    then
+        return
+    fi
+    # Built aside, then moved in: a start cut short leaves no half-made pair that the check above would keep.
+    work=$(mktemp -d "$TLS_DIR/.new.XXXXXX")
+    cat > "$work/openssl.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = spam-service local CA
+[ca_ext]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = $TLS_HOSTS
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+    openssl req -x509 -config "$work/openssl.cnf" -extensions ca_ext -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+        -nodes -days "$CA_DAYS" -keyout "$work/ca.key" -out "$work/ca.crt"
+    openssl req -new -config "$work/openssl.cnf" -subj "/CN=spam-service" -newkey ec \
+        -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls.key" -out "$work/tls.csr"
+    openssl x509 -req -in "$work/tls.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days "$CERT_DAYS" \
+        -extfile "$work/openssl.cnf" -extensions server_ext -out "$work/tls.crt"
+    chmod 0644 "$work/ca.crt" "$work/tls.crt"
+    own "${TLS_OWNER:-}" "$work/tls.key"
+    chmod 0400 "$work/tls.key" "$work/ca.key"
+    mv "$work/ca.key" "$CA_DIR/ca.key"
+    mv "$work/tls.key" "$work/tls.crt" "$work/ca.crt" "$TLS_DIR/"
+    rm -rf "$work"
+    echo "secrets-init: CA and server certificate generated for $TLS_HOSTS ($TLS_DIR)"
+}
+
+case "${1:-generate}" in
+    generate)
+        mkdir -p "$TLS_DIR" "$CA_DIR" "$GRAFANA_DIR"
+        # Other users go through the directories: the certificates are public, the keys and the password 0400.
+        chmod 0755 "$TLS_DIR" "$GRAFANA_DIR"
+        chmod 0700 "$CA_DIR"
+        generate_tls
+        generate_grafana_password
+        # PLACEHOLDER (issue 14, API keys): the first admin API key is generated here, once, into its own volume
+        # for the operator to read (like `show`), with the key store CLI another change adds.
+        ;;
+    show)
+        if [ ! -s "$GRAFANA_DIR/admin_password" ]; then
+            echo "no Grafana admin password yet: run 'docker compose up' first" >&2
+            exit 1
+        fi
+        cat "$GRAFANA_DIR/admin_password"
+        echo
+        ;;
+    ca)
+        cat "$TLS_DIR/ca.crt"
+        ;;
+    *)
+        echo "usage: compose_secrets.sh [generate|show|ca]" >&2
+        exit 2
+        ;;
+esac
