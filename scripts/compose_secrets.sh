@@ -5,6 +5,8 @@
 #                                   exists is kept, so every later `up` changes nothing
 #   compose_secrets.sh show         prints Grafana's admin password
 #   compose_secrets.sh ca           prints the CA certificate, for clients: curl --cacert
+#   compose_secrets.sh admin-key    prints the first admin API key (create others with the service's
+#                                   `python -m spam_service keys create`)
 #
 # Directories (volumes in compose): TLS_DIR gets ca.crt, tls.crt, tls.key; CA_DIR the CA's key, which no other
 # container mounts; GRAFANA_DIR admin_password. TLS_OWNER / GRAFANA_OWNER (uid:gid) own the key and the password,
@@ -14,6 +16,10 @@ set -eu
 TLS_DIR=${TLS_DIR:-/secrets/tls}
 CA_DIR=${CA_DIR:-/secrets/ca}
 GRAFANA_DIR=${GRAFANA_DIR:-/secrets/grafana}
+# The service's API key store (its own volume, owned by KEYS_OWNER) and the first admin key, readable by
+# ADMIN_KEY_OWNER only (Prometheus, which sends it to scrape /metrics).
+KEYS_DIR=${KEYS_DIR:-/secrets/api-keys}
+ADMIN_KEY_DIR=${ADMIN_KEY_DIR:-/secrets/admin-key}
 # The compose service name (Prometheus and the other containers) and loopback (the published port, the healthcheck).
 TLS_HOSTS=${TLS_HOSTS:-DNS:spam-service,DNS:localhost,IP:127.0.0.1}
 CA_DAYS=3650
@@ -77,16 +83,47 @@ EOF
     echo "secrets-init: CA and server certificate generated for $TLS_HOSTS ($TLS_DIR)"
 }
 
+generate_admin_key() {
+    store="$KEYS_DIR/api-keys.json"
+    key_file="$ADMIN_KEY_DIR/admin.key"
+    if [ -s "$store" ] && [ -s "$key_file" ]; then return; fi
+    # The service's key format (spam_service/auth/keys.py): "spam_" + 32 random bytes, URL-safe base64 without
+    # padding; the store holds its SHA-256 only.
+    key="spam_$(openssl rand 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+    digest=$(printf '%s' "$key" | openssl dgst -sha256 -r | cut -d' ' -f1)
+    created=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
+    printf '{"keys": [{"name": "compose-admin", "role": "admin", "sha256": "%s", "created": "%s", "expires": null}]}\n' \
+        "$digest" "$created" > "$store.new"
+    own "${KEYS_OWNER:-}" "$store.new"
+    chmod 0600 "$store.new"
+    printf '%s' "$key" > "$key_file.new"
+    own "${ADMIN_KEY_OWNER:-}" "$key_file.new"
+    chmod 0400 "$key_file.new"
+    mv "$key_file.new" "$key_file"
+    mv "$store.new" "$store"
+    echo "secrets-init: first admin API key 'compose-admin' generated ($key_file; the store $store holds its hash)"
+}
+
 case "${1:-generate}" in
     generate)
         mkdir -p "$TLS_DIR" "$CA_DIR" "$GRAFANA_DIR"
         # Other users go through the directories: the certificates are public, the keys and the password 0400.
         chmod 0755 "$TLS_DIR" "$GRAFANA_DIR"
         chmod 0700 "$CA_DIR"
+        mkdir -p "$KEYS_DIR" "$ADMIN_KEY_DIR"
+        chmod 0755 "$KEYS_DIR" "$ADMIN_KEY_DIR"
+        own "${KEYS_OWNER:-}" "$KEYS_DIR"  # the service writes the store when an operator creates keys
         generate_tls
         generate_grafana_password
-        # PLACEHOLDER (issue 14, API keys): the first admin API key is generated here, once, into its own volume
-        # for the operator to read (like `show`), with the key store CLI another change adds.
+        generate_admin_key
+        ;;
+    admin-key)
+        if [ ! -s "$ADMIN_KEY_DIR/admin.key" ]; then
+            echo "no admin API key yet: run 'docker compose up' first" >&2
+            exit 1
+        fi
+        cat "$ADMIN_KEY_DIR/admin.key"
+        echo
         ;;
     show)
         if [ ! -s "$GRAFANA_DIR/admin_password" ]; then
@@ -100,7 +137,7 @@ case "${1:-generate}" in
         cat "$TLS_DIR/ca.crt"
         ;;
     *)
-        echo "usage: compose_secrets.sh [generate|show|ca]" >&2
+        echo "usage: compose_secrets.sh [generate|show|ca|admin-key]" >&2
         exit 2
         ;;
 esac

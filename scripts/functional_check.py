@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import ssl
 import subprocess
 import sys
 import time
@@ -32,10 +33,18 @@ class CheckFailed(AssertionError):
     pass
 
 
-def call(method: str, url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=body, method=method, headers={"content-type": "application/json"})
+def call(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    *,
+    api_key: str | None = None,
+    context: ssl.SSLContext | None = None,
+) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json", **({"authorization": f"Bearer {api_key}"} if api_key else {})}
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30, context=context) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
@@ -47,10 +56,17 @@ def expect(condition: bool, message: str) -> None:
 
 
 class Scenario:
-    def __init__(self, url: str, hdfs_cat: str, wait: float) -> None:
+    def __init__(
+        self, url: str, hdfs_cat: str, wait: float, api_key: str | None = None, cacert: Path | None = None
+    ) -> None:
         self.url, self.hdfs_cat, self.wait = url.rstrip("/"), hdfs_cat, wait
+        self.api_key = api_key
+        self.context = ssl.create_default_context(cafile=str(cacert)) if cacert else None
         self.results: list[dict[str, Any]] = []
         self.request_id: str | None = None
+
+    def call(self, method: str, url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]]:
+        return call(method, url, body, api_key=self.api_key, context=self.context)
 
     def run(self, name: str, check: Callable[[], str]) -> None:
         started = time.monotonic()
@@ -65,12 +81,12 @@ class Scenario:
 
     def health(self) -> str:
         for route in ("/health", "/ready"):
-            status, body = call("GET", self.url + route)
+            status, body = self.call("GET", self.url + route)
             expect(status == 200, f"{route} answered {status}: {body}")
         return "/health and /ready answer 200"
 
     def sample_query(self) -> str:
-        status, body = call("GET", self.url + "/predict", SAMPLE_QUERY.read_bytes())
+        status, body = self.call("GET", self.url + "/predict", SAMPLE_QUERY.read_bytes())
         expect(status == 200, f"/predict answered {status}: {body}")
         labels = [p["label"] for p in body["predictions"]]
         expect(labels == EXPECTED_LABELS, f"labels {labels}, expected {EXPECTED_LABELS}")
@@ -80,7 +96,7 @@ class Scenario:
     def bad_requests(self) -> str:
         cases = [(b'{"text": "one string"}', 422, "array of strings"), (b'{"text": [', 400, "not valid JSON")]
         for body, expected_status, words in cases:
-            status, answer = call("POST", self.url + "/predict", body)
+            status, answer = self.call("POST", self.url + "/predict", body)
             expect(status == expected_status, f"{body!r} answered {status}, expected {expected_status}")
             expect(words in answer.get("detail", ""), f"detail {answer.get('detail')!r} lacks {words!r}")
         return "4xx with a detail that says what to fix"
@@ -109,9 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hdfs-cat", required=True, help="command printing the request log's lines")
     parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the line to appear")
     parser.add_argument("--report", type=Path, help="write the results here as JSON")
+    parser.add_argument("--cacert", type=Path, help="CA certificate to verify an https URL with")
+    parser.add_argument("--api-key-file", type=Path, help="file holding the API key to send (never printed)")
     args = parser.parse_args(argv)
 
-    scenario = Scenario(args.url, args.hdfs_cat, args.wait)
+    api_key = args.api_key_file.read_text().strip() if args.api_key_file else None
+    scenario = Scenario(args.url, args.hdfs_cat, args.wait, api_key, args.cacert)
     scenario.run("health and readiness", scenario.health)
     scenario.run("sample query classified", scenario.sample_query)
     scenario.run("bad requests get a clear 4xx", scenario.bad_requests)

@@ -47,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from spam_service.api import create_app, server_config
+    from spam_service.api.server import check_tls_files
     from spam_service.runtime import build_services
 
     try:
+        check_tls_files(settings)  # before the model loads: a wrong certificate path fails at once
         services = build_services(settings)
     except StartupError as exc:
         print(f"spam-service: cannot start: {exc}", file=sys.stderr)

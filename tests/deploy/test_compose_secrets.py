@@ -44,9 +44,29 @@ def test_the_healthcheck_uses_https_and_verifies_with_the_stacks_ca(compose):
     assert "http://" not in test
 
 
-def test_the_first_admin_api_key_has_a_marked_place():
-    for path in (REPO_ROOT / "docker-compose.yml", SCRIPT):
-        assert "PLACEHOLDER (issue 14, API keys)" in path.read_text(), path
+def test_the_service_reads_the_key_store_and_prometheus_the_admin_key_that_secrets_init_made(compose):
+    service, prometheus = compose["services"]["spam-service"], compose["services"]["prometheus"]
+    assert service["environment"]["API_KEYS_FILE"] == "/run/api-keys/api-keys.json"
+    assert "api-keys:/run/api-keys" in service["volumes"]
+    assert "admin-key:/etc/prometheus/admin-key:ro" in prometheus["volumes"]
+    assert not [v for v in service["volumes"] if v.startswith("admin-key:")]  # the key itself: Prometheus only
+    scrape = (REPO_ROOT / "monitoring" / "prometheus" / "prometheus.yml").read_text()
+    assert "credentials_file: /etc/prometheus/admin-key/admin.key" in scrape
+
+
+def test_the_generated_admin_key_is_one_the_service_accepts_as_admin(generated):
+    from spam_service.auth import Authenticator, JsonFileKeyStore
+
+    key = run_script(generated, "admin-key").stdout.strip()
+    assert mode(generated / "admin-key" / "admin.key") == 0o400
+    assert mode(generated / "api-keys" / "api-keys.json") == 0o600
+    assert key not in (generated / "api-keys" / "api-keys.json").read_text()
+    authenticator = Authenticator(JsonFileKeyStore(generated / "api-keys" / "api-keys.json"), required=lambda n: True)
+    assert authenticator.load() == 1
+    caller = authenticator.authenticate(key)
+    assert caller is not None and (caller.name, caller.role) == ("compose-admin", "admin")
+    run_script(generated, "generate")  # a later start keeps the key
+    assert run_script(generated, "admin-key").stdout.strip() == key
 
 
 @pytest.fixture
@@ -62,6 +82,8 @@ def run_script(root: Path, command: str) -> subprocess.CompletedProcess:
         "TLS_DIR": str(root / "tls"),
         "CA_DIR": str(root / "ca"),
         "GRAFANA_DIR": str(root / "grafana"),
+        "KEYS_DIR": str(root / "api-keys"),
+        "ADMIN_KEY_DIR": str(root / "admin-key"),
     }
     result = subprocess.run(
         ["sh", str(SCRIPT), command], env=environment, capture_output=True, text=True, timeout=60, check=False
