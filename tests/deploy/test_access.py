@@ -1,0 +1,26 @@
+"""Who reaches the service in Kubernetes: the pods read their API keys from a Secret, take traffic on the service
+port only, and talk to nothing but DNS, Vault, HDFS and the database."""
+
+
+def test_pods_read_the_api_key_store_from_a_secret(kubernetes, workload):
+    pod = workload["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == "api-keys"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "api-keys"]
+    assert volume["secret"]["secretName"] == "spam-service-api-keys" and mount["readOnly"] is True
+    assert kubernetes["ConfigMap"]["data"]["API_KEYS_FILE"] == f"{mount['mountPath']}/api-keys.json"
+    assert "AUTH" not in kubernetes["ConfigMap"]["data"]  # never off in the cluster
+
+
+def test_the_network_policy_admits_the_service_port_only_and_lets_out_only_what_the_service_needs(kubernetes, workload):
+    policy = kubernetes["NetworkPolicy"]["spec"]
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    assert all(labels.get(k) == v for k, v in policy["podSelector"]["matchLabels"].items())
+    assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
+    [ingress] = policy["ingress"]
+    assert ingress["ports"] == [{"port": 8000, "protocol": "TCP"}]
+    container_ports = {p["containerPort"] for p in workload["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    assert container_ports == {8000}
+    egress_ports = sorted({p["port"] for rule in policy["egress"] for p in rule["ports"]})
+    assert egress_ports == [53, 5432, 8200, 9864, 9870]  # DNS, PostgreSQL, Vault, datanode, namenode
+    assert all(rule.get("to") for rule in policy["egress"])  # each to named namespaces, never to anywhere
