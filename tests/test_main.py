@@ -1,7 +1,9 @@
 """`python -m spam_service` as a user runs it: one-line start-up failures, serving, graceful shutdown."""
 
 import json
+import signal
 import subprocess
+import sys
 
 import httpx
 import pytest
@@ -123,3 +125,46 @@ def test_message_texts_reach_stdout_only_with_log_texts(trained_model_dir, tmp_p
     else:
         assert SECRET_TEXT not in stdout and "4711" not in stdout
         assert predict_line["message"].startswith("predict texts=2 ")
+
+
+def test_keys_never_reach_the_logs_only_their_names_do(trained_model_dir, tmp_path):
+    store = tmp_path / "api-keys.json"
+    created = {}
+    for role, name in (("predict", "billing-app"), ("admin", "ops")):
+        command = [sys.executable, "-m", "spam_service", "keys", "--file", str(store), "create"]
+        result = subprocess.run(
+            [*command, "--role", role, "--name", name],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        created[name] = result.stdout.strip()
+    wrong = "spam_" + "x" * 43
+    port = free_port()
+    process = run_service(
+        {
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "MODEL_DIR": str(trained_model_dir),
+            "REQUEST_LOG_DIR": str(tmp_path / "logs"),
+            "API_KEYS_FILE": str(store),
+            "LOG_LEVEL": "debug",
+        }
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(process, url)
+        as_app = {"authorization": f"Bearer {created['billing-app']}"}
+        assert httpx.post(f"{url}/predict", json={"text": ["hello"]}, headers=as_app).status_code == 200
+        assert httpx.post(f"{url}/predict", json={"text": ["hi"]}, headers={"x-api-key": wrong}).status_code == 401
+        assert httpx.get(f"{url}/status", headers=as_app).status_code == 403
+        assert httpx.get(f"{url}/status", headers={"authorization": f"Bearer {created['ops']}"}).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    output = stdout + stderr + "".join(p.read_text() for p in (tmp_path / "logs").glob("*.jsonl"))
+    for key in (*created.values(), wrong):
+        assert key not in output
+    assert "key=billing-app" in stdout  # the predict line names the caller
+    assert '"requested_by":"billing-app"' in output  # so does the request log
