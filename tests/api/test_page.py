@@ -188,3 +188,34 @@ def test_refused_feedback_shows_the_api_detail_and_keeps_the_buttons(open_page, 
     rows(page).nth(0).get_by_role("button", name="Wrong").click()
     expect(rows(page).nth(0).locator(".feedback-status")).to_have_text(f"Feedback not recorded: {detail}")
     expect(rows(page).nth(0).get_by_role("button", name="Wrong")).to_be_enabled()
+
+
+def test_with_keys_required_the_page_asks_for_one_once_and_keeps_it_for_the_tab(
+    make_app, live_server_factory, page: Page, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from spam_service.auth import ApiKey, JsonFileKeyStore
+    from spam_service.auth.keys import key_digest, new_key
+
+    key = new_key()
+    store = JsonFileKeyStore(tmp_path / "api-keys.json")
+    store.save([ApiKey("page-user", "predict", key_digest(key), datetime.now(UTC))])
+    app, _ = make_app(api_keys_file=store.path)
+    live = live_server_factory(app)
+    page.goto(f"{live.url}/")
+    page.get_by_label("Messages, one per line").fill(SPAM)
+    page.get_by_role("button", name="Classify").click()
+    expect(page.get_by_role("alert")).to_contain_text("needs an API key")
+    with page.expect_response("**/predict") as answer:
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Use this key").click()  # and the classification is sent again
+    assert answer.value.status == 200
+    expect(rows(page)).to_have_count(1)
+    expect(page.get_by_label("API key")).to_be_hidden()
+    # Kept for the tab: the next classification and the feedback go through without asking again.
+    classify(page, HAM)
+    with page.expect_response("**/feedback") as sent:
+        rows(page).first.get_by_role("button", name="Right").click()
+    assert sent.value.status == 200 and sent.value.request.headers["authorization"] == f"Bearer {key}"
+    assert page.evaluate("() => localStorage.length") == 0  # never saved beyond the tab
