@@ -24,3 +24,15 @@ def test_the_network_policy_admits_the_service_port_only_and_lets_out_only_what_
     egress_ports = sorted({p["port"] for rule in policy["egress"] for p in rule["ports"]})
     assert egress_ports == [53, 5432, 8200, 9864, 9870]  # DNS, PostgreSQL, Vault, datanode, namenode
     assert all(rule.get("to") for rule in policy["egress"])  # each to named namespaces, never to anywhere
+
+
+def test_clients_reach_the_client_routes_only_and_operator_routes_stay_in_the_cluster(kubernetes):
+    ingress = kubernetes["Ingress"]["spec"]
+    [rule] = ingress["rules"]
+    exposed = {(p["path"], p["pathType"]) for p in rule["http"]["paths"]}
+    assert exposed == {("/predict", "Exact"), ("/feedback", "Exact"), ("/", "Exact")}  # never a prefix of /status
+    service = kubernetes["Service"]
+    assert service["spec"]["type"] == "ClusterIP"  # no NodePort or LoadBalancer next to the Ingress
+    backends = {p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert backends == {service["metadata"]["name"]}
+    assert ingress["tls"] and ingress["tls"][0]["hosts"] == [rule["host"]]
