@@ -24,6 +24,8 @@ rotate=no
 mount=${VAULT_KV_MOUNT:-secret}
 approle_mount=${VAULT_APPROLE_MOUNT:-approle}
 secret_path=${VAULT_HDFS_SECRET_PATH:-spam-service/hdfs}
+# Where the service reads its API keys when VAULT_API_KEYS_PATH points there (README, Security).
+keys_path=${VAULT_API_KEYS_PATH:-spam-service/api-keys}
 role=${VAULT_ROLE_NAME:-spam-service}
 policy=${VAULT_POLICY_NAME:-spam-service}
 token_ttl=${VAULT_TOKEN_TTL:-1h}
@@ -88,12 +90,18 @@ echo "bootstrap: wrote $mount/$secret_path (host, port${user:+, user})"
 
 # 3. least privilege: this one secret, read only. (Token self-renewal and lookup come with Vault's default policy.)
 $cli policy write "$policy" - >/dev/null <<EOF
-# spam-service reads where HDFS is; nothing else.
+# spam-service reads where HDFS is, and its API key store (hashes; written by operators); nothing else.
 path "$mount/data/$secret_path" {
   capabilities = ["read"]
 }
+path "$mount/data/$keys_path" {
+  capabilities = ["read"]
+}
+path "$mount/metadata/$keys_path" {
+  capabilities = ["read"]
+}
 EOF
-echo "bootstrap: wrote policy $policy (read $mount/data/$secret_path)"
+echo "bootstrap: wrote policy $policy (read $mount/data/$secret_path, $mount/data/$keys_path and its metadata)"
 
 # 4. the service's AppRole and its credentials
 $cli write "auth/$approle_mount/role/$role" token_policies="$policy" token_ttl="$token_ttl" \

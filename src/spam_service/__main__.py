@@ -40,8 +40,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if argv:
         from spam_service.auth.cli import main as keys_main
+        from spam_service.runtime import api_key_store
+        from spam_service.vault import VaultSession
 
-        return keys_main(argv[1:], settings.api_keys_file)
+        def store():
+            vault = None
+            if settings.vault_api_keys_path:
+                vault = VaultSession.from_settings(settings)
+                vault.authenticate()
+            return api_key_store(settings, vault)
+
+        return keys_main(argv[1:], store)
     configure_logging(settings.log_level, settings.log_format)
 
     import uvicorn

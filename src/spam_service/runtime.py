@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from spam_service.auth import Authenticator, JsonFileKeyStore, KeyStoreError
+from spam_service.auth.key_store import KeyStore, VaultKeyStore
 from spam_service.auth.rate_limits import RateLimits
 from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
@@ -98,7 +99,15 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def build_authenticator(settings: Settings) -> Authenticator:
+def api_key_store(settings: Settings, vault: VaultSession | None) -> KeyStore:
+    """Vault's KV secret VAULT_API_KEYS_PATH when set (with the logged-in session), else the file API_KEYS_FILE."""
+    if settings.vault_api_keys_path:
+        assert vault is not None  # the settings require VAULT_ADDR with it
+        return VaultKeyStore(vault, settings.vault_kv_mount, settings.vault_api_keys_path)
+    return JsonFileKeyStore(settings.api_keys_file)
+
+
+def build_authenticator(settings: Settings, vault: VaultSession | None = None) -> Authenticator:
     """The API keys of API_KEYS_FILE, required as AUTH says. AUTH=auto, the default, never leaves a service reachable
     from other machines open: with no keys it is open only on loopback (local development, the README's curl),
     and elsewhere refuses to start."""
@@ -109,22 +118,23 @@ def build_authenticator(settings: Settings) -> Authenticator:
             return settings.auth == "on"
         return keys > 0 or not loopback
 
-    authenticator = Authenticator(JsonFileKeyStore(settings.api_keys_file), required=required)
+    store = api_key_store(settings, vault)
+    authenticator = Authenticator(store, required=required)
     try:
         count = authenticator.load()
     except KeyStoreError as exc:
-        raise StartupError(f"{exc} (API_KEYS_FILE)") from exc
+        raise StartupError(f"{exc} (API_KEYS_FILE / VAULT_API_KEYS_PATH)") from exc
     if settings.auth == "auto" and count == 0 and not loopback:
         raise StartupError(
-            f"no API keys in {settings.api_keys_file} and HOST={settings.host} is reachable from other machines: "
+            f"no API keys in {store.describe()} and HOST={settings.host} is reachable from other machines: "
             "create one with `python -m spam_service keys create --role admin --name NAME`, bind HOST=127.0.0.1, or "
             "set AUTH=off (only behind something that authenticates)"
         )
     if not authenticator.required:
-        reason = "AUTH=off" if settings.auth == "off" else f"no API keys in {settings.api_keys_file}, bound to loopback"
+        reason = "AUTH=off" if settings.auth == "off" else f"no API keys in {store.describe()}, bound to loopback"
         _logger.warning("every route is open (%s): create keys with `python -m spam_service keys create`", reason)
     else:
-        _logger.info("API keys required: %d keys in %s", count, settings.api_keys_file)
+        _logger.info("API keys required: %d keys in %s", count, store.describe())
     return authenticator
 
 
@@ -157,7 +167,7 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.authenticator is None:
-            self.authenticator = build_authenticator(self.settings)
+            self.authenticator = build_authenticator(self.settings, self.vault)
         self.batcher = MicroBatcher(
             self.classifier,
             max_batch_texts=self.settings.inference_batch_size,
@@ -180,7 +190,7 @@ class Services:
 
     def thread_statuses(self) -> list[ThreadStatus]:
         """Every background worker: the micro-batcher's collector, the request log's and the store's threads."""
-        threads = [*self.request_log.threads(), *self.prediction_store.threads()]
+        threads = [*self.request_log.threads(), *self.prediction_store.threads(), *self.authenticator.threads()]
         return [self.batcher.status(), *(thread.status() for thread in threads if thread.started)]
 
     def queue_state(self) -> QueueState:
@@ -214,6 +224,7 @@ class Services:
         await asyncio.to_thread(self.open)
         if self.vault is not None:
             self.vault.start_renewal()
+        self.authenticator.start()
         self.batcher.start()
         self.started_at = time.time()
         _logger.info(
@@ -227,6 +238,7 @@ class Services:
 
     async def close(self) -> None:
         await self.batcher.close()
+        self.authenticator.stop()
         # After inference: every answered prediction is queued by now.
         await asyncio.to_thread(self._close_opened)
         if self.vault is not None:
@@ -246,9 +258,9 @@ def build_services(settings: Settings) -> Services:
     """Build and open every component from the settings. Vault first (it fails fast), then the model (seconds).
 
     Raises `StartupError` with a one-line message naming the cause and what to check."""
-    authenticator = build_authenticator(settings)  # before Vault and the model: a refusal costs nothing
     location, vault = locate_hdfs(settings)
     try:
+        authenticator = build_authenticator(settings, vault)  # before the model: a refusal costs little
         classifier = load_classifier(settings)
         services = Services(
             settings=settings,

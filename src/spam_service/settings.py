@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         "always; off: never (every route open: only behind something that authenticates).",
     )
     api_keys_file: Path = Field(Path("data/api-keys.json"), description="The API key store (hashes only).")
+    vault_api_keys_path: str | None = Field(
+        None, description="KV v2 path (in VAULT_KV_MOUNT) of the API key store, instead of API_KEYS_FILE."
+    )
     rate_limit_predict_texts: float = Field(
         1000,
         ge=0,
@@ -196,6 +199,12 @@ class Settings(BaseSettings):
                 ("TLS_CERT_FILE", "TLS_KEY_FILE") if self.tls_key_file is None else ("TLS_KEY_FILE", "TLS_CERT_FILE")
             )
             raise ValueError(f"{given} is set without {missing}: HTTPS needs both (or neither, for plain HTTP)")
+        return self
+
+    @model_validator(mode="after")
+    def _api_keys_in_vault_need_vault(self) -> "Settings":
+        if self.vault_api_keys_path and not self.vault_addr:
+            raise ValueError("VAULT_API_KEYS_PATH is set without VAULT_ADDR: the key store in Vault needs a Vault")
         return self
 
     @model_validator(mode="after")

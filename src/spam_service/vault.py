@@ -172,6 +172,31 @@ class VaultSession:
         )
         return dict((response.get("data") or {}).get("data") or {})
 
+    def secret_version(self, mount: str, path: str) -> int | None:
+        """The current version of a KV v2 secret (it grows with every write); None when there is none."""
+        import hvac.exceptions
+
+        def current(client: hvac.Client) -> int | None:
+            try:
+                metadata = client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=mount)
+            except hvac.exceptions.InvalidPath:
+                return None
+            return int((metadata.get("data") or {}).get("current_version") or 0)
+
+        return self._call(
+            f"reading the metadata of {mount}/{path}",
+            current,
+            denied=f"the Vault policy may not read {mount}/metadata/{path}: grant it read (vault/bootstrap.sh does)",
+        )
+
+    def write_secret(self, mount: str, path: str, data: dict[str, Any]) -> None:
+        """Write a new version of a KV v2 secret."""
+        self._call(
+            f"writing secret {mount}/{path}",
+            lambda c: c.secrets.kv.v2.create_or_update_secret(path=path, secret=data, mount_point=mount),
+            denied=f"this Vault token may not write {mount}/data/{path}: use an operator's token (VAULT_TOKEN)",
+        )
+
     # -- keeping the token alive -------------------------------------------------------------------------------
 
     def start_renewal(self) -> None:

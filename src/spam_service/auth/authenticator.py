@@ -1,6 +1,7 @@
-"""A presented API key -> the caller (key name and role), in step with the key store while the service runs: the
-store is looked at again at most every `reload_interval` seconds (a stat; read only when it changed), so keys
-created or revoked with `python -m spam_service keys` take effect within seconds, without a restart.
+"""A presented API key -> the caller (key name and role), in step with the key store while the service runs: a
+background thread looks at the store every `reload_interval` seconds (a stat of the file, or the Vault secret's
+version; read only when it changed), so keys created or revoked with `python -m spam_service keys` take effect
+within seconds, without a restart, and a request never waits on the store.
 
 Lookup is by the key's SHA-256 (a dict), confirmed with a constant-time comparison: how long a lookup takes says
 nothing about any stored key. Messages name keys by their name only, never by the key."""
@@ -10,13 +11,13 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from spam_service.auth.key_store import JsonFileKeyStore, KeyStoreError
+from spam_service.auth.key_store import KeyStore, KeyStoreError
 from spam_service.auth.keys import ApiKey, Role, key_digest
 from spam_service.errors import SpamServiceError
+from spam_service.supervision import SupervisedThread
 
 _logger = logging.getLogger(__name__)
 
@@ -44,30 +45,40 @@ class Caller:
 class Authenticator:
     def __init__(
         self,
-        store: JsonFileKeyStore,
+        store: KeyStore,
         *,
         required: Callable[[int], bool],
         reload_interval: float = 2.0,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`required(number_of_keys)`: whether requests must carry a key, given how many keys the store holds
         (the service's policy: AUTH, and whether it is reachable from other machines)."""
         self.store = store
         self._required = required
         self.reload_interval = reload_interval
-        self._clock = clock
-        self._lock = threading.Lock()
         self._by_digest: dict[str, ApiKey] = {}
-        self._version: tuple[int, int] | None = None
-        self._checked_at = float("-inf")
+        self._version: object = None
         self._reload_error: str | None = None
+        self._stopping = threading.Event()
+        self._reloader = SupervisedThread("api-keys", self._reload_until_stopped)
 
     def load(self) -> int:
         """Read the store now (start-up: a store that cannot be read stops it). The number of keys."""
         self._version = self.store.version()
         self._by_digest = {key.digest: key for key in self.store.load()}
-        self._checked_at = self._clock()
         return len(self._by_digest)
+
+    def start(self) -> None:
+        """Follow the store's changes in the background."""
+        self._stopping.clear()
+        self._reloader.start()
+
+    def stop(self) -> None:
+        self._reloader.stop()
+        self._stopping.set()
+        self._reloader.join(timeout=5)
+
+    def threads(self) -> list[SupervisedThread]:
+        return [self._reloader]
 
     @property
     def required(self) -> bool:
@@ -77,8 +88,7 @@ class Authenticator:
         return sorted(key.name for key in self._by_digest.values())
 
     def authenticate(self, presented: str | None) -> Caller | None:
-        """The caller a key belongs to; None when no key is required and none was sent."""
-        self._reload_if_changed()
+        """The caller a key belongs to; None when no key is required and none was sent. No I/O."""
         if not presented:
             if not self.required:
                 return None
@@ -96,32 +106,29 @@ class Authenticator:
             )
         return Caller(key.name, key.role)
 
-    def _reload_if_changed(self) -> None:
-        now = self._clock()
-        if now - self._checked_at < self.reload_interval:
-            return
-        with self._lock:
-            if now - self._checked_at < self.reload_interval:
-                return
-            self._checked_at = now
+    def _reload_until_stopped(self) -> None:
+        while not self._stopping.wait(self.reload_interval):
+            self.reload_if_changed()
+
+    def reload_if_changed(self) -> None:
+        try:
             version = self.store.version()
             if version == self._version:
                 return
-            try:
-                keys = self.store.load()
-            except KeyStoreError as exc:
-                if str(exc) != self._reload_error:  # once per cause: the keys loaded last stay in force
-                    _logger.error("API keys: %s; the keys read before stay in force", exc)
-                self._reload_error = str(exc)
-                return
-            self._reload_error = None
-            self._version = version
-            before = set(self._by_digest)
-            self._by_digest = {key.digest: key for key in keys}
-            _logger.info(
-                "API keys reloaded from %s: %d keys (%d added, %d removed)",
-                self.store.describe(),
-                len(keys),
-                len(set(self._by_digest) - before),
-                len(before - set(self._by_digest)),
-            )
+            keys = self.store.load()
+        except KeyStoreError as exc:
+            if str(exc) != self._reload_error:  # once per cause: the keys loaded last stay in force
+                _logger.error("API keys: %s; the keys read before stay in force", exc)
+            self._reload_error = str(exc)
+            return
+        self._reload_error = None
+        self._version = version
+        before = set(self._by_digest)
+        self._by_digest = {key.digest: key for key in keys}  # one assignment: readers see old or new, whole
+        _logger.info(
+            "API keys reloaded from %s: %d keys (%d added, %d removed)",
+            self.store.describe(),
+            len(keys),
+            len(set(self._by_digest) - before),
+            len(before - set(self._by_digest)),
+        )

@@ -1,4 +1,5 @@
-"""`python -m spam_service keys ...`: create, list and revoke API keys in the key store (API_KEYS_FILE).
+"""`python -m spam_service keys ...`: create, list and revoke API keys in the key store (API_KEYS_FILE, or the
+Vault secret VAULT_API_KEYS_PATH, written with the operator's VAULT_TOKEN).
 
 `create` prints the new key, and only the key, on stdout, once: it is stored as a hash and cannot be shown again.
 A running service sees the change within seconds."""
@@ -7,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from spam_service.auth.key_store import JsonFileKeyStore, KeyStoreError
+from spam_service.auth.key_store import JsonFileKeyStore, KeyStore, KeyStoreError
 from spam_service.auth.keys import ROLES, ApiKey, check_name, key_digest, new_key
+from spam_service.errors import StartupError
 
 
 def _name(value: str) -> str:
@@ -23,7 +26,7 @@ def _name(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m spam_service keys", description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, help="the key store (default: API_KEYS_FILE, data/api-keys.json)")
+    parser.add_argument("--file", type=Path, help="a key store file (default: VAULT_API_KEYS_PATH, else API_KEYS_FILE)")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create a key and print it (once)")
     create.add_argument("--role", required=True, choices=ROLES)
@@ -35,11 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str], default_file: Path) -> int:
+def main(argv: list[str], default_store: Callable[[], KeyStore]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    store = JsonFileKeyStore(args.file or default_file)
     try:
+        store = JsonFileKeyStore(args.file) if args.file else default_store()
         keys = store.load()
         if args.command == "create":
             if any(key.name == args.name for key in keys):
@@ -63,7 +66,7 @@ def main(argv: list[str], default_file: Path) -> int:
                 parser.error(f"no key named {args.name!r} (`keys list` shows the names)")
             store.save(remaining)
             print(f"revoked {args.name}", file=sys.stderr)
-    except KeyStoreError as exc:
+    except (KeyStoreError, StartupError) as exc:  # StartupError: Vault login
         print(f"spam-service keys: {exc}", file=sys.stderr)
         return 1
     return 0

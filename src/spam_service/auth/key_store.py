@@ -1,5 +1,5 @@
-"""Where API keys live: a JSON file (API_KEYS_FILE), written atomically with mode 0600, holding names, roles, dates
-and the SHA-256 of each key, never a key."""
+"""Where API keys live: a JSON file (API_KEYS_FILE), written atomically with mode 0600, or a KV v2 secret in Vault
+(VAULT_API_KEYS_PATH). Either holds names, roles, dates and the SHA-256 of each key, never a key."""
 
 from __future__ import annotations
 
@@ -7,13 +7,40 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from spam_service.auth.keys import ApiKey
 from spam_service.errors import SpamServiceError
 
+if TYPE_CHECKING:
+    from spam_service.vault import VaultSession
+
+T = TypeVar("T")
+
 
 class KeyStoreError(SpamServiceError):
     """The key store cannot be read or written; the message says which file and why."""
+
+
+class KeyStore(Protocol):
+    def describe(self) -> str: ...
+
+    def version(self) -> object:
+        """Anything that changes when the keys change (compared to decide whether to load again)."""
+
+    def load(self) -> list[ApiKey]: ...
+
+    def save(self, keys: list[ApiKey]) -> None: ...
+
+
+def _parse(payload: object, where: str) -> list[ApiKey]:
+    try:
+        return [ApiKey.from_json(entry) for entry in payload["keys"]]  # type: ignore[index]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KeyStoreError(
+            f"the API key store {where} is not a key store ({type(exc).__name__}: {exc}); restore it or "
+            "remove it and create keys again"
+        ) from exc
 
 
 class JsonFileKeyStore:
@@ -39,12 +66,10 @@ class JsonFileKeyStore:
         except OSError as exc:
             raise KeyStoreError(f"cannot read the API key store {self.path}: {exc.strerror or exc}") from exc
         try:
-            return [ApiKey.from_json(entry) for entry in json.loads(text)["keys"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise KeyStoreError(
-                f"the API key store {self.path} is not a key store ({type(exc).__name__}: {exc}); restore it or "
-                "remove it and create keys again"
-            ) from exc
+            payload = json.loads(text)
+        except ValueError as exc:
+            raise KeyStoreError(f"the API key store {self.path} is not a key store (not JSON: {exc})") from exc
+        return _parse(payload, str(self.path))
 
     def save(self, keys: list[ApiKey]) -> None:
         """Replace the store atomically: a reader sees the old file or the new one, never half of one."""
@@ -64,3 +89,35 @@ class JsonFileKeyStore:
                 raise
         except OSError as exc:
             raise KeyStoreError(f"cannot write the API key store {self.path}: {exc.strerror or exc}") from exc
+
+
+class VaultKeyStore:
+    """The keys as a KV v2 secret `{"keys": [...]}` at `mount`/`path`; its version number tells a change."""
+
+    def __init__(self, vault: VaultSession, mount: str, path: str) -> None:
+        self.vault = vault
+        self.mount = mount
+        self.path = path
+
+    def describe(self) -> str:
+        return f"Vault {self.mount}/{self.path}"
+
+    def version(self) -> int | None:
+        return self._vault("reading", lambda: self.vault.secret_version(self.mount, self.path))
+
+    def load(self) -> list[ApiKey]:
+        if self.version() is None:
+            return []
+        return _parse(self._vault("reading", lambda: self.vault.read_secret(self.mount, self.path)), self.describe())
+
+    def save(self, keys: list[ApiKey]) -> None:
+        payload = {"keys": [key.to_json() for key in keys]}
+        self._vault("writing", lambda: self.vault.write_secret(self.mount, self.path, payload))
+
+    def _vault(self, doing: str, call):
+        from spam_service.vault import VaultError
+
+        try:
+            return call()
+        except VaultError as exc:
+            raise KeyStoreError(f"{doing} the API key store in Vault: {exc}") from exc
