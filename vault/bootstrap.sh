@@ -130,3 +130,26 @@ fi
 chmod 600 "$credentials_dir/role_id" "$credentials_dir/secret_id"
 [ -z "$owner" ] || chown "$owner" "$credentials_dir" "$credentials_dir/role_id" "$credentials_dir/secret_id"
 echo "bootstrap: credentials in $credentials_dir/role_id and $credentials_dir/secret_id (mode 0600)"
+
+# 5. only with VAULT_API_KEYS_PATH set (the service then reads its API keys from Vault; README, Security): a first
+#    admin API key in that store when it has none yet, its SHA-256 in Vault, the key itself in
+#    $credentials_dir/admin.key (0600) for the operator. More keys: python -m spam_service keys create (with an
+#    operator's VAULT_TOKEN). Needs openssl.
+if [ -z "${VAULT_API_KEYS_PATH:-}" ]; then
+  :
+elif ! $cli kv get -mount="$mount" "$keys_path" >/dev/null 2>&1; then
+  command -v openssl >/dev/null || die "openssl is needed to make the first API key"
+  key="spam_$(openssl rand 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+  digest=$(printf '%s' "$key" | openssl dgst -sha256 -r | cut -d' ' -f1)
+  created=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
+  printf '{"keys": [{"name": "bootstrap-admin", "role": "admin", "sha256": "%s", "created": "%s", "expires": null}]}\n' \
+    "$digest" "$created" > "$credentials_dir/api-keys.json.tmp"
+  $cli kv put -mount="$mount" "$keys_path" @"$credentials_dir/api-keys.json.tmp" >/dev/null
+  rm -f "$credentials_dir/api-keys.json.tmp"
+  printf '%s\n' "$key" > "$credentials_dir/admin.key.tmp"
+  mv "$credentials_dir/admin.key.tmp" "$credentials_dir/admin.key"
+  [ -z "$owner" ] || chown "$owner" "$credentials_dir/admin.key"
+  echo "bootstrap: wrote the API key store $mount/$keys_path with a first admin key ($credentials_dir/admin.key)"
+else
+  echo "bootstrap: kept the API key store $mount/$keys_path"
+fi

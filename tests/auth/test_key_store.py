@@ -52,25 +52,41 @@ def test_keys_written_to_vault_by_an_operator_are_read_by_the_service_and_follow
         required=lambda keys: True,
         reload_interval=0.2,
     )
-    assert authenticator.load() == 1
+    assert authenticator.load() == 2  # the bootstrap's first admin key, and the operator's
     caller = authenticator.authenticate(key)
     assert caller is not None and (caller.name, caller.role) == ("ops", "admin")
     authenticator.start()
     try:
         added = keys_cli(openbao, "create", "--role", "predict", "--name", "app").stdout.strip()
         deadline = time.monotonic() + 10
-        while authenticator.key_names() != ["app", "ops"]:
+        while authenticator.key_names() != ["app", "bootstrap-admin", "ops"]:
             assert time.monotonic() < deadline, "a key written to Vault was not picked up"
             time.sleep(0.1)
         assert authenticator.authenticate(added).role == "predict"
         assert keys_cli(openbao, "revoke", "ops").returncode == 0
-        while authenticator.key_names() != ["app"]:
+        while authenticator.key_names() != ["app", "bootstrap-admin"]:
             assert time.monotonic() < deadline + 10, "a key revoked in Vault kept working"
             time.sleep(0.1)
     finally:
         authenticator.stop()
     listed = keys_cli(openbao, "list").stdout
-    assert listed.startswith("app\tpredict") and key not in listed
+    assert listed.startswith("app\tpredict\t") and "bootstrap-admin\tadmin" in listed and key not in listed
+
+
+def test_the_bootstrap_provisions_a_first_admin_key_once(openbao, tmp_path):
+    names = {"VAULT_ROLE_NAME": "boot", "VAULT_POLICY_NAME": "boot", "VAULT_HDFS_SECRET_PATH": "boot/hdfs"}
+    path = "spam-service-test/bootstrapped-keys"
+    result = bootstrap(openbao, tmp_path / "creds", "--host", "nn", "--port", "9870", VAULT_API_KEYS_PATH=path, **names)
+    assert result.returncode == 0, result.stderr
+    key = (tmp_path / "creds" / "admin.key").read_text().strip()
+    assert key not in result.stdout + result.stderr
+    store = VaultKeyStore(service_session(openbao, tmp_path / "creds"), "secret", path)
+    authenticator = Authenticator(store, required=lambda keys: True)
+    assert authenticator.load() == 1
+    assert authenticator.authenticate(key).name == "bootstrap-admin"
+    again = bootstrap(openbao, tmp_path / "creds", "--host", "nn", "--port", "9870", VAULT_API_KEYS_PATH=path, **names)
+    assert again.returncode == 0 and "kept the API key store" in again.stdout
+    assert (tmp_path / "creds" / "admin.key").read_text().strip() == key
 
 
 def test_the_services_approle_may_read_the_keys_but_not_write_them(openbao, tmp_path):
