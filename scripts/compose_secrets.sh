@@ -1,8 +1,8 @@
 #!/bin/sh
 # The compose stack's local secrets, made at its first start by the `secrets-init` service (docker-compose.yml):
 #
-#   compose_secrets.sh [generate]   a CA and the service's certificate (HTTPS), Grafana's admin password; what
-#                                   exists is kept, so every later `up` changes nothing
+#   compose_secrets.sh [generate]   a CA and the service's certificate (HTTPS), Grafana's admin password, the
+#                                   PostgreSQL passwords; what exists is kept, so every later `up` changes nothing
 #   compose_secrets.sh show         prints Grafana's admin password
 #   compose_secrets.sh ca           prints the CA certificate, for clients: curl --cacert
 #   compose_secrets.sh admin-key    prints the first admin API key (create others with the service's
@@ -11,6 +11,11 @@
 # Directories (volumes in compose): TLS_DIR gets ca.crt, tls.crt, tls.key; CA_DIR the CA's key, which no other
 # container mounts; GRAFANA_DIR admin_password. TLS_OWNER / GRAFANA_OWNER (uid:gid) own the key and the password,
 # each readable by its owner only. Nothing secret is printed by `generate`.
+#
+# PostgreSQL (deploy/postgres/init-databases.sh): POSTGRES_DIR gets the superuser's and each role's password, owned by
+# POSTGRES_OWNER (the server's uid, which reads them at its first start); MLFLOW_DB_DIR and SERVICE_DB_DIR each get a
+# libpq password file, `pgpass`, with the one role its client logs in as (owned by MLFLOW_DB_OWNER, SERVICE_DB_OWNER).
+# Clients name it in PGPASSFILE and connect with a URL that holds no password: libpq (psycopg) reads it from there.
 set -eu
 
 TLS_DIR=${TLS_DIR:-/secrets/tls}
@@ -20,6 +25,9 @@ GRAFANA_DIR=${GRAFANA_DIR:-/secrets/grafana}
 # ADMIN_KEY_OWNER only (Prometheus, which sends it to scrape /metrics).
 KEYS_DIR=${KEYS_DIR:-/secrets/api-keys}
 ADMIN_KEY_DIR=${ADMIN_KEY_DIR:-/secrets/admin-key}
+POSTGRES_DIR=${POSTGRES_DIR:-/secrets/postgres}
+MLFLOW_DB_DIR=${MLFLOW_DB_DIR:-/secrets/mlflow-db}
+SERVICE_DB_DIR=${SERVICE_DB_DIR:-/secrets/service-db}
 # The compose service name (Prometheus and the other containers) and loopback (the published port, the healthcheck).
 TLS_HOSTS=${TLS_HOSTS:-DNS:spam-service,DNS:localhost,IP:127.0.0.1}
 CA_DAYS=3650
@@ -40,6 +48,38 @@ generate_grafana_password() {
     chmod 0400 "$password_file.new"
     mv "$password_file.new" "$password_file"
     echo "secrets-init: Grafana admin password generated ($password_file)"
+}
+
+write_secret() {  # write_secret FILE OWNER: stdin into FILE, mode 0400, owned by OWNER, whole or not at all
+    cat > "$1.new"
+    own "$2" "$1.new"
+    chmod 0400 "$1.new"
+    mv "$1.new" "$1"
+}
+
+generate_postgres_password() {  # generate_postgres_password NAME: POSTGRES_DIR/NAME_password, unless it exists
+    password_file="$POSTGRES_DIR/$1_password"
+    if [ -s "$password_file" ]; then return; fi
+    # Hex: nothing a libpq password file or an SQL literal would need escaped.
+    openssl rand -hex 24 | tr -d '\n' | write_secret "$password_file" "${POSTGRES_OWNER:-}"
+    echo "secrets-init: PostgreSQL password of '$1' generated ($password_file)"
+}
+
+write_pgpass() {  # write_pgpass DIR OWNER DATABASE ROLE: DIR/pgpass holding that role's password, unless it exists
+    if [ -s "$1/pgpass" ]; then return; fi
+    # Any host and port: the file reaches one container only, and names one database and role.
+    printf '*:*:%s:%s:%s\n' "$3" "$4" "$(cat "$POSTGRES_DIR/$4_password")" | write_secret "$1/pgpass" "$2"
+    echo "secrets-init: libpq password file for role '$4' on database '$3' written ($1/pgpass)"
+}
+
+# The roles and databases of deploy/postgres/init-databases.sh: `mlflow` owns database mlflow (the MLflow server's
+# backend store), `spam_service` owns database predictions (the service's prediction store).
+generate_postgres_credentials() {
+    generate_postgres_password superuser
+    generate_postgres_password mlflow
+    generate_postgres_password spam_service
+    write_pgpass "$MLFLOW_DB_DIR" "${MLFLOW_DB_OWNER:-}" mlflow mlflow
+    write_pgpass "$SERVICE_DB_DIR" "${SERVICE_DB_OWNER:-}" predictions spam_service
 }
 
 generate_tls() {
@@ -113,9 +153,12 @@ case "${1:-generate}" in
         mkdir -p "$KEYS_DIR" "$ADMIN_KEY_DIR"
         chmod 0755 "$KEYS_DIR" "$ADMIN_KEY_DIR"
         own "${KEYS_OWNER:-}" "$KEYS_DIR"  # the service writes the store when an operator creates keys
+        mkdir -p "$POSTGRES_DIR" "$MLFLOW_DB_DIR" "$SERVICE_DB_DIR"
+        chmod 0755 "$POSTGRES_DIR" "$MLFLOW_DB_DIR" "$SERVICE_DB_DIR"
         generate_tls
         generate_grafana_password
         generate_admin_key
+        generate_postgres_credentials
         ;;
     admin-key)
         if [ ! -s "$ADMIN_KEY_DIR/admin.key" ]; then

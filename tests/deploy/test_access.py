@@ -1,5 +1,7 @@
 """Who reaches the service in Kubernetes: the pods read their API keys from a Secret, take traffic on the service
-port only, and talk to nothing but DNS, Vault, HDFS and the database."""
+port only, and talk to nothing but DNS, Vault, HDFS, the database and the MLflow server."""
+
+import httpx
 
 
 def test_pods_read_the_api_key_store_from_a_secret(kubernetes, workload):
@@ -22,8 +24,22 @@ def test_the_network_policy_admits_the_service_port_only_and_lets_out_only_what_
     container_ports = {p["containerPort"] for p in workload["spec"]["template"]["spec"]["containers"][0]["ports"]}
     assert container_ports == {8000}
     egress_ports = sorted({p["port"] for rule in policy["egress"] for p in rule["ports"]})
-    assert egress_ports == [53, 5432, 8200, 9864, 9870]  # DNS, PostgreSQL, Vault, datanode, namenode
+    assert egress_ports == [53, 5000, 5432, 8200, 9864, 9870]  # DNS, MLflow, PostgreSQL, Vault, datanode, namenode
     assert all(rule.get("to") for rule in policy["egress"])  # each to named namespaces, never to anywhere
+
+
+def test_the_pods_may_reach_the_mlflow_server_the_config_names(kubernetes):
+    # MLflow serves the model files itself (--serve-artifacts): its port is the only one a registry fetch needs.
+    tracking = httpx.URL(kubernetes["ConfigMap"]["data"]["MLFLOW_TRACKING_URI"])
+    namespace = tracking.host.split(".")[1]  # <service>.<namespace>.svc[.cluster.local]
+    reachable = {
+        (selector["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], port["port"])
+        for rule in kubernetes["NetworkPolicy"]["spec"]["egress"]
+        for selector in rule["to"]
+        for port in rule["ports"]
+    }
+    assert (namespace, tracking.port) in reachable
+    assert "MODEL_URI" not in kubernetes["ConfigMap"]["data"]  # the image's model until an operator picks a version
 
 
 def test_clients_reach_the_client_routes_only_and_operator_routes_stay_in_the_cluster(kubernetes):

@@ -84,6 +84,9 @@ def run_script(root: Path, command: str) -> subprocess.CompletedProcess:
         "GRAFANA_DIR": str(root / "grafana"),
         "KEYS_DIR": str(root / "api-keys"),
         "ADMIN_KEY_DIR": str(root / "admin-key"),
+        "POSTGRES_DIR": str(root / "postgres"),
+        "MLFLOW_DB_DIR": str(root / "mlflow-db"),
+        "SERVICE_DB_DIR": str(root / "service-db"),
     }
     result = subprocess.run(
         ["sh", str(SCRIPT), command], env=environment, capture_output=True, text=True, timeout=60, check=False
@@ -120,6 +123,28 @@ def test_generate_prints_no_secret(tmp_path):
     password = (tmp_path / "grafana" / "admin_password").read_text()
     assert password not in output.stdout + output.stderr
     assert "PRIVATE KEY" not in output.stdout + output.stderr
+    for database_password in (tmp_path / "postgres").iterdir():
+        assert database_password.read_text() not in output.stdout + output.stderr
+
+
+def test_each_database_client_gets_a_password_file_with_its_own_role_only(generated):
+    passwords = {path.name: path.read_text() for path in (generated / "postgres").iterdir()}
+    assert set(passwords) == {"superuser_password", "mlflow_password", "spam_service_password"}
+    assert len(set(passwords.values())) == 3 and all(re.fullmatch(r"[0-9a-f]{48}", p) for p in passwords.values())
+    assert all(mode(generated / "postgres" / name) == 0o400 for name in passwords)
+    # libpq ignores a password file that its group or others may read: 0400 passes, and only its owner reads it.
+    mlflow, service = generated / "mlflow-db" / "pgpass", generated / "service-db" / "pgpass"
+    assert mode(mlflow) == 0o400 and mode(service) == 0o400
+    assert mlflow.read_text() == f"*:*:mlflow:mlflow:{passwords['mlflow_password']}\n"
+    assert service.read_text() == f"*:*:predictions:spam_service:{passwords['spam_service_password']}\n"
+
+
+def test_the_database_secrets_go_to_the_uids_of_the_images_that_read_them(compose):
+    owners = compose["services"]["secrets-init"]["environment"]
+    assert compose["services"]["postgres"]["image"].endswith("-alpine") and owners["POSTGRES_OWNER"] == "70:70"
+    mlflow_user = re.search(r"^USER (\d+)", (REPO_ROOT / "deploy" / "mlflow" / "Dockerfile").read_text(), re.M)
+    assert mlflow_user and owners["MLFLOW_DB_OWNER"].startswith(mlflow_user.group(1) + ":")
+    assert owners["SERVICE_DB_OWNER"].startswith("10001:")  # the service image's uid
 
 
 def test_the_generated_certificate_is_verified_by_the_ca_for_every_name_clients_use(generated, make_app):

@@ -25,26 +25,35 @@ def depends(service: dict) -> dict[str, str]:
     return {name: spec["condition"] for name, spec in service.get("depends_on", {}).items()}
 
 
-def test_the_stack_has_vault_hadoop_and_the_service_from_the_official_images(compose):
+def test_the_stack_has_vault_hadoop_postgres_mlflow_and_the_service_from_the_official_images(compose):
     services = compose["services"]
     assert services["vault"]["image"].startswith("hashicorp/vault:")
     for name in ("namenode", "datanode", "hdfs-init"):
         assert services[name]["image"].startswith("apache/hadoop:")
+    assert re.fullmatch(r"postgres:\d+-alpine", services["postgres"]["image"])  # a pinned major
     assert services["spam-service"]["build"]["context"] == "."
+    assert services["mlflow"]["build"]["context"] == "./deploy/mlflow"
     assert all(":" in s["image"] and not s["image"].endswith(":latest") for s in services.values() if "image" in s)
+    # The MLflow image's base: the official one, the version the project's mlflow pin names.
+    [base] = re.findall(r"^FROM (\S+)", (REPO_ROOT / "deploy" / "mlflow" / "Dockerfile").read_text(), flags=re.M)
+    assert re.fullmatch(r"ghcr\.io/mlflow/mlflow:v3\.\d+\.\d+", base)
 
 
-def test_the_service_starts_only_after_its_certificate_vault_and_hdfs_are_ready(compose):
+def test_the_service_starts_only_after_its_certificate_vault_hdfs_postgres_and_mlflow_are_ready(compose):
     services = compose["services"]
     assert depends(services["spam-service"]) == {
         "secrets-init": "service_completed_successfully",
         "vault-init": "service_completed_successfully",
         "hdfs-init": "service_completed_successfully",
         "datanode": "service_healthy",
+        "postgres": "service_healthy",
+        "mlflow": "service_healthy",
     }
     assert depends(services["vault-init"]) == {"vault": "service_healthy"}
     assert depends(services["datanode"]) == {"namenode": "service_healthy"}
-    for name in ("vault", "namenode", "datanode", "spam-service"):
+    assert depends(services["postgres"]) == {"secrets-init": "service_completed_successfully"}  # its passwords
+    assert depends(services["mlflow"]) == {"postgres": "service_healthy"}
+    for name in ("vault", "namenode", "datanode", "postgres", "mlflow", "spam-service"):
         assert services[name]["healthcheck"]["test"], name
 
 
@@ -223,3 +232,112 @@ def test_every_one_shot_service_is_adopted_so_up_wait_exits_zero(compose):
             if name not in one_shots and depends(service).get(one_shot) == "service_completed_successfully"
         ]
         assert adopters, f"{one_shot} is not adopted by a long-running service"
+
+
+def test_postgres_is_reached_inside_the_stack_only_and_keeps_its_data_on_a_named_volume(compose):
+    postgres = compose["services"]["postgres"]
+    assert "ports" not in postgres  # clients are containers of the stack: nothing published on the host
+    [data] = [v.split(":")[0] for v in postgres["volumes"] if v.split(":")[1] == "/var/lib/postgresql/data"]
+    assert data in compose["volumes"]
+    # The image makes the databases with the init scripts of this directory, at its first start.
+    assert "./deploy/postgres/init-databases.sh:/docker-entrypoint-initdb.d/init-databases.sh:ro" in postgres["volumes"]
+    test = postgres["healthcheck"]["test"]
+    # Over TCP: the image's temporary server of the init scripts listens on its socket only, not yet healthy.
+    assert test[:2] == ["CMD", "pg_isready"] and test[test.index("--host") + 1] == "127.0.0.1"
+
+
+def test_mlflow_serves_artifacts_from_a_named_volume_and_checks_its_health(compose):
+    mlflow = compose["services"]["mlflow"]
+    command = mlflow["command"]
+    assert command[:2] == ["mlflow", "server"] and "--serve-artifacts" in command
+    [destination] = [a.split("=", 1)[1] for a in command if a.startswith("--artifacts-destination=")]
+    [volume] = [v.split(":")[0] for v in mlflow["volumes"] if v.split(":")[1] == destination]
+    assert volume in compose["volumes"]
+    # Docker copies the image directory's owner into a new volume: the server's user must own it there.
+    dockerfile = (REPO_ROOT / "deploy" / "mlflow" / "Dockerfile").read_text()
+    assert f"chown mlflow:mlflow {destination}" in dockerfile and re.search(r"^USER 10002", dockerfile, flags=re.M)
+    assert "http://127.0.0.1:5000/health" in " ".join(mlflow["healthcheck"]["test"])
+
+
+def postgres_urls(compose: dict) -> dict[str, str]:
+    """Every PostgreSQL URL the stack's services are given, by service."""
+    found = {}
+    for name, service in compose["services"].items():
+        texts = [*service.get("environment", {}).values(), *service.get("command", [])]
+        for text in texts:
+            match = re.search(r"postgresql(\+\w+)?://\S+", str(text))
+            if match:
+                found[name] = match.group(0)
+    return found
+
+
+def test_database_clients_get_a_password_file_of_their_own_and_urls_without_a_password(compose):
+    from sqlalchemy.engine import make_url
+
+    urls = postgres_urls(compose)
+    assert set(urls) == {"mlflow", "spam-service"}
+    services = compose["services"]
+    init_mounts = {v.split(":")[0]: v.split(":")[1] for v in services["secrets-init"]["volumes"]}
+    password_volumes = set()
+    for name, url in urls.items():
+        parsed = make_url(url)
+        assert parsed.password is None and parsed.drivername == "postgresql+psycopg", name
+        assert (parsed.host, parsed.port) == ("postgres", 5432), name
+        # libpq reads the password from PGPASSFILE, on a volume secrets-init fills; no other service mounts it.
+        pgpass = services[name]["environment"]["PGPASSFILE"]
+        [volume] = [v.split(":")[0] for v in services[name]["volumes"] if pgpass.startswith(v.split(":")[1] + "/")]
+        assert volume in init_mounts and volume in compose["volumes"], name
+        mounted_by = {n for n, s in services.items() for v in s.get("volumes", []) if v.split(":")[0] == volume}
+        assert mounted_by == {name, "secrets-init"}, volume
+        password_volumes.add(volume)
+    assert len(password_volumes) == len(urls)  # one file per client, holding its role's password alone
+    # The server's passwords (its superuser's, each role's for the init script): the postgres service's alone.
+    postgres = services["postgres"]
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"].startswith(postgres["environment"]["POSTGRES_SECRETS_DIR"])
+    [secret_volume] = [
+        v.split(":")[0]
+        for v in postgres["volumes"]
+        if v.split(":")[1] == postgres["environment"]["POSTGRES_SECRETS_DIR"]
+    ]
+    mounted_by = {n for n, s in services.items() for v in s.get("volumes", []) if v.split(":")[0] == secret_volume}
+    assert mounted_by == {"postgres", "secrets-init"}
+    assert not [
+        k for s in services.values() for k in s.get("environment", {}) if k in {"PGPASSWORD", "POSTGRES_PASSWORD"}
+    ]
+
+
+def test_each_client_logs_in_as_the_role_that_owns_its_database(compose):
+    from sqlalchemy.engine import make_url
+
+    init_script = (REPO_ROOT / "deploy" / "postgres" / "init-databases.sh").read_text()
+    secrets_script = (REPO_ROOT / "scripts" / "compose_secrets.sh").read_text()
+    for url in postgres_urls(compose).values():
+        parsed = make_url(url)
+        assert f"CREATE ROLE {parsed.username} LOGIN" in init_script
+        assert f"CREATE DATABASE {parsed.database} OWNER {parsed.username};" in init_script
+        assert re.search(rf"^\s*write_pgpass \S+ \S+ {parsed.database} {parsed.username}$", secrets_script, re.M)
+
+
+def test_the_service_uses_the_stacks_mlflow_and_caches_fetched_models_on_its_volume(compose):
+    service = compose["services"]["spam-service"]
+    environment = service["environment"]
+    assert environment["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+    assert "MODEL_URI" not in environment  # the image's baked model: the stack starts with nothing registered
+    [data] = [v.split(":")[1] for v in service["volumes"] if v.split(":")[0] == "service-data"]
+    assert environment["MODEL_CACHE_DIR"].startswith(data + "/")
+    # /app/data is the image's directory the service's user may write (the Dockerfile chowns it).
+    assert (
+        data == "/app/data"
+        and re.search(r"chown app:app [^\n]*/app/data\b", (REPO_ROOT / "Dockerfile").read_text()) is not None
+    )
+
+
+def test_every_named_volume_is_declared_and_used_and_every_service_shares_the_default_network(compose):
+    used = {
+        v.split(":")[0]
+        for s in compose["services"].values()
+        for v in s.get("volumes", [])
+        if not v.startswith((".", "/", "~"))
+    }
+    assert used == set(compose["volumes"])
+    assert not [name for name, s in compose["services"].items() if "networks" in s or "network_mode" in s]

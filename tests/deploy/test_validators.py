@@ -68,12 +68,21 @@ def test_the_service_port_is_published_on_loopback_unless_a_variable_says_otherw
     assert (everywhere["host_ip"], everywhere["published"]) == ("0.0.0.0", "8443")
 
 
+def test_mlflow_is_published_on_loopback_only_and_postgres_not_at_all():
+    [mlflow] = resolved_service("mlflow")["ports"]
+    assert (mlflow["host_ip"], mlflow["published"], mlflow["target"]) == ("127.0.0.1", "5000", 5000)
+    [moved] = resolved_service("mlflow", MLFLOW_PORT="5055")["ports"]
+    assert (moved["host_ip"], moved["published"]) == ("127.0.0.1", "5055")  # another port, never another interface
+    assert not resolved_service("postgres").get("ports")
+
+
 def test_compose_file_matches_the_compose_spec_schema():
     check(tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "docker-compose.yml")
 
 
-def test_dockerfile_passes_hadolint():
-    check(tool("hadolint"), "Dockerfile")
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "deploy/mlflow/Dockerfile"])
+def test_dockerfile_passes_hadolint(dockerfile):
+    check(tool("hadolint"), dockerfile)
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
