@@ -37,6 +37,8 @@ WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is r
 # (api.server.GRACEFUL_SHUTDOWN_TIMEOUT_S); tests/deploy/test_shutdown_budget.py checks.
 PREDICTION_STORE_CLOSE_TIMEOUT_S = 10.0
 REQUEST_LOG_CLOSE_TIMEOUT_S = 10.0
+# How long shutdown waits for the challenger's batch in progress (at most SHADOW_BATCH_TEXTS texts).
+SHADOW_STOP_TIMEOUT_S = 2.0
 
 
 def load_classifier(settings: Settings) -> SpamClassifier:
@@ -246,7 +248,7 @@ class Services:
     async def close(self) -> None:
         await self.batcher.close()
         if self.shadow is not None:  # before the store closes: what it scored is queued there
-            await asyncio.to_thread(self.shadow.stop)
+            await asyncio.to_thread(self.shadow.stop, SHADOW_STOP_TIMEOUT_S)
         self.authenticator.stop()
         # After inference: every answered prediction is queued by now.
         await asyncio.to_thread(self._close_opened)

@@ -9,8 +9,11 @@ It must cost the served path nothing:
 - One `SupervisedThread` scores what is queued. It lowers its own OS priority to nice 19 (Linux `setpriority` on
   a thread id is per thread), and the challenger runs ONNX Runtime with one intra-op thread, which then computes
   on the calling thread and inherits that priority: on a busy CPU the scheduler serves the served path first.
-  Tokenization (`tokenizers`' `encode_batch`) runs on the Rust library's own thread pool when TOKENIZERS_PARALLELISM
-  allows it, at normal priority; it is ~0.04 ms a text, about 1% of the challenger's cost.
+  Tokenization (`tokenizers`' `encode_batch`): with TOKENIZERS_PARALLELISM=false it runs on the calling thread (so
+  at nice 19); otherwise on the library's process-wide Rust (rayon) pool, whose threads take the priority of the
+  thread that first used it: the served model's warm-up at start-up, at normal priority, before this thread starts
+  (checked on Linux: a pool first used by a nice-19 thread runs at 19 for everyone - so the scorer must never be
+  the first). Either way it is ~0.04 ms a text, about 1% of the challenger's cost.
 - A torch challenger is not lowered the same way: torch's intra-op pool is process-wide and shared with the served
   model (setting it to one thread would slow the served model too), so it is left as the served model set it.
 
