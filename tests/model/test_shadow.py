@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from spam_service.model.shadow import ShadowScorer
+from spam_service.errors import ModelLoadError, StartupError
+from spam_service.model.shadow import ShadowScorer, build_shadow_scorer
 from spam_service.prediction_store import PredictionStore
 from spam_service.prediction_store.schema import shadow_predictions
+from spam_service.settings import Settings
+from tests.support.model_copies import model_copy
 from tests.support.prediction_store import MODEL, rows_in, wait_until
 
 
@@ -175,3 +178,22 @@ def test_the_sample_rate_and_bound_are_checked():
         ShadowScorer(KeywordChallenger(), None, sample_rate=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="must be positive"):
         ShadowScorer(KeywordChallenger(), None, max_queued_texts=0)  # type: ignore[arg-type]
+
+
+def test_no_challenger_means_no_scorer_and_a_bad_one_fails_start_up_saying_what_to_set(store, tmp_path):
+    assert build_shadow_scorer(Settings(_env_file=None, shadow_model_uri=None), store) is None
+    registry = Settings(_env_file=None, shadow_model_uri="models:/spam-classifier@challenger")
+    with pytest.raises(StartupError, match=r"SHADOW_MODEL_URI=models:/spam-classifier@challenger: .* directory"):
+        build_shadow_scorer(registry, store)
+    with pytest.raises(ModelLoadError, match="no model at"):
+        build_shadow_scorer(Settings(_env_file=None, shadow_model_uri=str(tmp_path / "missing")), store)
+
+
+def test_a_trained_challenger_is_loaded_with_one_engine_thread_and_its_own_version(store, trained_model_dir, tmp_path):
+    challenger = model_copy(trained_model_dir, tmp_path / "challenger", "challenger-1")
+    scorer = build_shadow_scorer(
+        Settings(_env_file=None, shadow_model_uri=str(challenger), shadow_sample_rate=0.5), store
+    )
+    assert scorer is not None and scorer.sample_rate == 0.5 and scorer.max_queued_texts == 256
+    assert scorer.classifier.version == "challenger-1" and scorer.classifier.backend == "onnx-int8"
+    assert scorer.classifier.engine.session.get_session_options().intra_op_num_threads == 1

@@ -173,7 +173,7 @@ class PredictionStoreState(BaseModel):
     target: str = Field(description="The database URL, password masked.")
     schema_ready: bool = Field(description="Migrations applied (false while the database has been unreachable).")
     rows_waiting: int = Field(description="Predictions accepted but not yet written (batched, or the DB is down).")
-    rows_written: int = Field(description="Predictions written since start-up.")
+    rows_written: int = Field(description="Predictions written since start-up (a challenger's shadow rows included).")
     rows_dropped: int = Field(description="Predictions not stored because too many were waiting (the DB was down).")
     rows_rejected: int = Field(
         0, description="Predictions the database refused for their values (isolated; the others were written)."
