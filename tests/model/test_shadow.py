@@ -150,6 +150,18 @@ def test_a_failing_challenger_drops_its_batch_counted_and_the_thread_survives(st
     assert scorer.status().queued_texts == 0
 
 
+def test_rows_the_store_has_no_room_for_are_counted_dropped_not_scored(store_url, scorers):
+    full = PredictionStore(store_url, flush_interval=60, max_pending=4)  # room for 2 shadow rows, never written
+    scorer = ShadowScorer(KeywordChallenger(), full, sample_rate=1.0, batch_texts=1)
+    scorer.start()
+    scorers.append(scorer)
+    scorer.offer("r1", ["hi", "there"])
+    scorer.offer("r2", ["again"])
+    wait_until(lambda: scorer.status().queued_texts == 0)
+    status = scorer.status()
+    assert (status.scored, status.dropped) == (2, 1)
+
+
 def test_stop_hands_the_batch_being_scored_to_the_store_and_drops_what_is_queued(store, store_url):
     gate = threading.Event()
     challenger = KeywordChallenger(gate)

@@ -30,15 +30,19 @@ def test_shadow_rows_are_written_beside_the_served_rows_with_both_registry_versi
     assert store.status().rows_written == 5  # the store's counts include shadow rows
 
 
-def test_shadow_rows_share_the_pending_bound_and_are_dropped_whole_past_it(make_store, store_url):
-    store = make_store(flush_interval=60, max_pending=3)
+def test_shadow_rows_fill_at_most_half_the_pending_bound_and_never_count_as_dropped_predictions(make_store, store_url):
+    store = make_store(flush_interval=60, max_pending=8)  # half: 4
     store.add("r1", predictions=[("spam", 0.9), ("ham", 0.1)], **MODEL)
-    assert not store.add_shadow("r1", predictions=[("spam", 0.8), ("ham", 0.3)], **CHALLENGER)  # 4 > 3: none
-    assert store.status().rows_dropped == 2
+    assert store.add_shadow("r1", predictions=[("spam", 0.8), ("ham", 0.3)], **CHALLENGER)  # 4 waiting: the half
+    store.add("r2", predictions=[("ham", 0.1)], **MODEL)
+    assert not store.add_shadow("r2", predictions=[("ham", 0.2)], **CHALLENGER)  # 6 > 4: not queued
+    assert store.status().rows_dropped == 0  # no prediction was lost
+    store.add("r3", predictions=[("ham", 0.1)] * 3, **MODEL)  # predictions still have the other half
+    assert (store.status().rows_waiting, store.status().rows_dropped) == (8, 0)
     assert store.flush()
-    assert store.add_shadow("r1", predictions=[("spam", 0.8), ("ham", 0.3)], **CHALLENGER)
+    assert store.add_shadow("r2", predictions=[("ham", 0.2)], **CHALLENGER)  # room again once written
     assert store.flush()
-    assert len(rows_in(store_url, shadow_predictions)) == 2
+    assert [r.request_id for r in rows_in(store_url, shadow_predictions)] == ["r1", "r1", "r2"]
 
 
 def test_a_shadow_row_whose_prediction_was_never_stored_is_rejected_and_the_others_written(make_store, store_url):

@@ -191,7 +191,10 @@ class ShadowState(BaseModel):
     offered: int = Field(description="/predict texts since start-up.")
     sampled: int = Field(description="Texts picked for the challenger since start-up.")
     scored: int = Field(description="Sampled texts the challenger scored (stored beside the served model's).")
-    dropped: int = Field(description="Sampled texts not scored: its queue was full, scoring failed, or shutdown.")
+    dropped: int = Field(
+        description="Sampled texts not scored or not stored: its queue was full, scoring failed, shutdown came "
+        "first, or the prediction store held too many rows (its database is down)."
+    )
 
     @classmethod
     def of(cls, status: Any) -> "ShadowState":

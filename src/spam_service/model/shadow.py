@@ -71,8 +71,8 @@ class ShadowStatus:
     max_queued_texts: int
     queued_texts: int  # waiting for or being scored by the challenger now
     niceness: int | None  # of the scoring thread; None before it ran, or where priorities cannot be set
-    # Texts, since start-up: offered = every /predict text; sampled = offered and picked; of those, scored (handed
-    # to the store) or dropped (the queue was full, scoring failed, or shutdown came first).
+    # Texts, since start-up: offered = every /predict text; sampled = offered and picked; of those, scored (queued
+    # in the store) or dropped (the queue was full, scoring failed, shutdown came first, or the store was full).
     offered: int
     sampled: int
     scored: int
@@ -202,28 +202,27 @@ class ShadowScorer:
             self._score(batch, texts)
 
     def _score(self, batch: list[tuple[str, Sequence[str]]], texts: int) -> None:
-        scored = False
+        scored = 0  # texts whose rows the store took
         try:
             predictions = self.classifier.predict([text for _, request_texts in batch for text in request_texts])
             start = 0
             for request_id, request_texts in batch:
                 end = start + len(request_texts)
-                self.store.add_shadow(
+                stored = self.store.add_shadow(
                     request_id,
                     model_name=self.classifier.name,
                     model_version=self.classifier.version,
                     registry_version=self.registry_version,
                     predictions=[(p.label, p.spam_probability) for p in predictions[start:end]],
                 )
+                if stored:
+                    scored += len(request_texts)
                 start = end
-            scored = True
         finally:  # a failure is logged and counted by the supervisor, which restarts the loop
             with self._cond:
                 self._queued_texts -= texts
-                if scored:
-                    self._scored += texts
-                else:
-                    self._dropped += texts
+                self._scored += scored
+                self._dropped += texts - scored
 
 
 def load_shadow_classifier(settings: Settings) -> SpamClassifier:

@@ -126,7 +126,7 @@ class ShadowCollector:
         texts = CounterMetricFamily(
             f"{PREFIX}_shadow_texts",
             "Texts offered to the challenger (every /predict text), sampled for it, scored by it (stored beside the "
-            "served model's), or dropped (its queue was full, scoring failed, or shutdown came first).",
+            "served model's), or dropped (queue full, scoring failed, shutdown came first, or the store was full).",
             labels=["outcome", "model_version"],
         )
         for outcome in SHADOW_OUTCOMES:

@@ -1,6 +1,7 @@
 """The prediction store as the service uses it: one row per predicted text, written in batches off the request
 path, and the feedback and statistics that read those rows. A challenger's shadow predictions (`add_shadow`) take
-the same way to their own table; the counts of `StoreStatus` include them.
+the same way to their own table (within half of `max_pending`); `rows_waiting`, `rows_written` and `rows_rejected`
+include them.
 
 `add` (called on the event loop by /predict) only appends rows to an in-memory queue. A writer thread inserts
 them in batches (one executemany per batch) every `flush_interval` seconds, or sooner once `batch_rows` wait.
@@ -300,21 +301,29 @@ class PredictionStore:
         predictions: Sequence[tuple[str, float]],
     ) -> bool:
         """Queue a challenger's (label, spam probability) per text of `request_id`, in request order, beside the
-        served model's rows (queued earlier by `add`). Never blocks; False when dropped (`max_pending` rows wait)."""
+        served model's rows (queued earlier by `add`). Never blocks.
+
+        Shadow rows may fill only half of `max_pending`, so that while the database is down they never take the
+        room of the served model's rows: past it they are not queued and False comes back (the caller counts them;
+        they are not in `rows_dropped`, which counts predictions lost)."""
         now = utc_now()
         rows = [
             ShadowRow(request_id, index, label, float(probability), model_name, model_version, registry_version, now)
             for index, (label, probability) in enumerate(predictions)
         ]
-        return self._enqueue(rows)
+        return self._enqueue(rows, limit=self.max_pending // 2)
 
-    def _enqueue(self, rows: list[Row], feedback_owner: tuple[str, str | None] | None = None) -> bool:
-        """Queue `rows` (all or none); False when they would exceed `max_pending`. With `feedback_owner` (request id,
-        requesting key), feedback on that request waits for these rows (predictions; shadow rows are not needed)."""
+    def _enqueue(
+        self, rows: list[Row], *, feedback_owner: tuple[str, str | None] | None = None, limit: int | None = None
+    ) -> bool:
+        """Queue `rows` (all or none) unless the queue would then hold more than `limit` rows (default
+        `max_pending`, past which dropped predictions are counted and warned about); False when not queued. With
+        `feedback_owner` (request id, requesting key), feedback on that request waits for these rows."""
         with self._cond:
-            if len(self._pending) + len(rows) > self.max_pending:
-                self._dropped += len(rows)
-                self._warn_dropped()
+            if len(self._pending) + len(rows) > (limit if limit is not None else self.max_pending):
+                if limit is None:
+                    self._dropped += len(rows)
+                    self._warn_dropped()
                 return False
             for row in rows:
                 self._enqueued += 1
