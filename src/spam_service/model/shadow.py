@@ -117,7 +117,7 @@ class ShadowScorer:
         self.sample_rate = sample_rate
         self.max_queued_texts = max_queued_texts
         self.batch_texts = batch_texts
-        self.niceness = niceness  # None: leave the thread's priority alone (tests)
+        self.niceness = niceness  # None: leave the thread's priority alone
         self._sample = sample
         self._cond = threading.Condition()
         self._queue: deque[tuple[str, Sequence[str]]] = deque()  # (request id, its texts), oldest first
