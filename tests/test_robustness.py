@@ -5,8 +5,6 @@ The figures docs/robustness.md quotes come from these tests (`pytest tests/test_
 
 import http.client
 import json
-import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -22,10 +20,10 @@ import pytest
 from tests.support.live_server import free_port
 from tests.support.samples import HAM, SPAM
 from tests.support.service_process import memory_kib, reset_peak_rss, run_service, stop, wait_until_ready
+from tests.support.wrk import run_wrk
 
 MAX_RSS_GROWTH_KIB = 100 * 1024
 SMALL_ERROR_BYTES = 4096
-WRK_SCRIPT = Path(__file__).parent / "support" / "wrk_predict.lua"
 
 
 @dataclass
@@ -223,29 +221,6 @@ def test_the_service_is_whole_after_the_hostile_cases(service):
 
 
 # -- overload ---------------------------------------------------------------------------------------------------
-
-
-def run_wrk(url: str, body_file: Path, *, connections: int, seconds: int) -> dict:
-    wrk = shutil.which("wrk")
-    assert wrk, "wrk is not installed: scripts/install_system_packages.sh installs it (make test runs it)"
-    result = subprocess.run(
-        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", str(WRK_SCRIPT), url],
-        env={"WRK_BODY": str(body_file), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-    )
-    assert result.returncode == 0, result.stderr
-    output = result.stdout
-    statuses = dict(re.findall(r" (\d{3})=(\d+)", re.search(r"^STATUS(.*)$", output, re.M).group(1)))
-    return {
-        "statuses": {int(k): int(v) for k, v in statuses.items()},
-        "retry_after_missing": int(re.search(r"RETRY_AFTER_MISSING (\d+)", output).group(1)),
-        "latency_max_s": int(re.search(r"LATENCY_MAX_US (\d+)", output).group(1)) / 1e6,
-        "latency_p99_s": int(re.search(r"LATENCY_P99_US (\d+)", output).group(1)) / 1e6,
-        "socket_errors": re.search(r"Socket errors:.*", output).group(0) if "Socket errors" in output else None,
-        "output": output,
-    }
 
 
 def test_overload_is_shed_with_503_and_retry_after_within_the_deadline_and_health_stays_fast(

@@ -41,7 +41,16 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PORT", "0"), ("PORT", "http"), ("SPAM_THRESHOLD", "1.5"), ("MAX_TEXTS_PER_REQUEST", "0"), ("LOG_LEVEL", "loud")],
+    [
+        ("PORT", "0"),
+        ("PORT", "http"),
+        ("SPAM_THRESHOLD", "1.5"),
+        ("MAX_TEXTS_PER_REQUEST", "0"),
+        ("LOG_LEVEL", "loud"),
+        ("SHADOW_SAMPLE_RATE", "1.5"),
+        ("SHADOW_SAMPLE_RATE", "-0.1"),
+        ("SHADOW_MAX_QUEUED_TEXTS", "0"),
+    ],
 )
 def test_invalid_values_are_refused_with_the_setting_named(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
@@ -103,3 +112,11 @@ def test_limits_that_could_never_admit_a_full_request_are_refused_at_start_up(va
 def test_one_tls_file_without_the_other_is_refused_with_the_missing_one_named(given, missing, tmp_path):
     with pytest.raises(ValidationError, match=f"without {missing}: HTTPS needs both"):
         Settings(_env_file=None, **{given: tmp_path / "file.pem"})
+
+
+def test_shadow_scoring_is_off_by_default_and_samples_a_tenth_when_on(monkeypatch):
+    for name in ("SHADOW_MODEL_URI", "SHADOW_SAMPLE_RATE", "SHADOW_MAX_QUEUED_TEXTS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.shadow_model_uri is None
+    assert (settings.shadow_sample_rate, settings.shadow_max_queued_texts) == (0.1, 256)

@@ -19,6 +19,7 @@ from spam_service.auth.rate_limits import RateLimits
 from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.classifier import SpamClassifier
+from spam_service.model.shadow import ShadowScorer, build_shadow_scorer
 from spam_service.observability.logging import flush_logs
 from spam_service.observability.prometheus import QueueState, ServiceMetrics
 from spam_service.prediction_store import PredictionStore
@@ -36,6 +37,8 @@ WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is r
 # (api.server.GRACEFUL_SHUTDOWN_TIMEOUT_S); tests/deploy/test_shutdown_budget.py checks.
 PREDICTION_STORE_CLOSE_TIMEOUT_S = 10.0
 REQUEST_LOG_CLOSE_TIMEOUT_S = 10.0
+# How long shutdown waits for the challenger's batch in progress (at most SHADOW_BATCH_TEXTS texts).
+SHADOW_STOP_TIMEOUT_S = 2.0
 
 
 def load_classifier(settings: Settings) -> SpamClassifier:
@@ -160,6 +163,7 @@ class Services:
     authenticator: Authenticator | None = None  # None: built from the settings
     vault: VaultSession | None = None  # kept to renew its token and to report it in /status
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # a registry per app: tests run several
+    shadow: ShadowScorer | None = None  # SHADOW_MODEL_URI's challenger, scoring a sample of /predict off its path
     batcher: MicroBatcher = field(init=False)
     rate_limits: RateLimits = field(init=False)
     started_at: float | None = field(init=False, default=None)
@@ -187,10 +191,13 @@ class Services:
         )
         self.metrics.watch_request_log(self.request_log.status)
         self.metrics.watch_state(self.thread_statuses, self.queue_state)
+        if self.shadow is not None:
+            self.metrics.watch_shadow(self.shadow.status)
 
     def thread_statuses(self) -> list[ThreadStatus]:
         """Every background worker: the micro-batcher's collector, the request log's and the store's threads."""
         threads = [*self.request_log.threads(), *self.prediction_store.threads(), *self.authenticator.threads()]
+        threads += self.shadow.threads() if self.shadow is not None else []
         return [self.batcher.status(), *(thread.status() for thread in threads if thread.started)]
 
     def queue_state(self) -> QueueState:
@@ -226,6 +233,8 @@ class Services:
             self.vault.start_renewal()
         self.authenticator.start()
         self.batcher.start()
+        if self.shadow is not None:
+            self.shadow.start()
         self.started_at = time.time()
         _logger.info(
             "ready: model %s version %s on %s, request log %s, prediction store %s",
@@ -238,6 +247,8 @@ class Services:
 
     async def close(self) -> None:
         await self.batcher.close()
+        if self.shadow is not None:  # before the store closes: what it scored is queued there
+            await asyncio.to_thread(self.shadow.stop, SHADOW_STOP_TIMEOUT_S)
         self.authenticator.stop()
         # After inference: every answered prediction is queued by now.
         await asyncio.to_thread(self._close_opened)
@@ -262,13 +273,15 @@ def build_services(settings: Settings) -> Services:
     try:
         authenticator = build_authenticator(settings, vault)  # before the model: a refusal costs little
         classifier = load_classifier(settings)
+        prediction_store = build_prediction_store(settings)
         services = Services(
             settings=settings,
             classifier=classifier,
             request_log=build_request_log(settings, location),
-            prediction_store=build_prediction_store(settings),
+            prediction_store=prediction_store,
             authenticator=authenticator,
             vault=vault,
+            shadow=build_shadow_scorer(settings, prediction_store),
         )
         services.open()
     except BaseException:

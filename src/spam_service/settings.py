@@ -171,6 +171,22 @@ class Settings(BaseSettings):
         100_000, ge=1, description="Most prediction rows kept in memory while the store's database is unreachable."
     )
 
+    # Shadow scoring: a challenger scores a sample of live traffic after the answers went out, for /statistics.
+    shadow_model_uri: str | None = Field(
+        None,
+        description="The challenger's exported model directory (unset: no shadow scoring). It scores a sample of "
+        "/predict texts off the request path; its predictions are stored beside the served model's.",
+    )
+    shadow_sample_rate: float = Field(
+        0.1, ge=0.0, le=1.0, description="Fraction of /predict requests the challenger scores (chosen at random)."
+    )
+    shadow_max_queued_texts: int = Field(
+        256,
+        ge=1,
+        description="Texts waiting for the challenger beyond which sampled requests are dropped (and counted): "
+        "shadow scoring never holds more, however busy the service is.",
+    )
+
     @field_validator("prediction_store_url")
     @classmethod
     def _store_url_is_usable(cls, value: SecretStr) -> SecretStr:

@@ -1,7 +1,7 @@
 """The grace periods cover the whole graceful shutdown: the preStop pause, uvicorn's drain of open requests, then the
-prediction store's and the request log's closes with their thread joins, then the Vault renewal's. Summed from the
-manifest, the compose file and the code's own constants: raising a timeout in the code fails here, not as a SIGKILL
-that cuts the spool's shipping short on a rollout."""
+challenger's stop, the prediction store's and the request log's closes with their thread joins, then the Vault
+renewal's. Summed from the manifest, the compose file and the code's own constants: raising a timeout in the code
+fails here, not as a SIGKILL that cuts the spool's shipping short on a rollout."""
 
 import ast
 import inspect
@@ -10,9 +10,10 @@ import textwrap
 from collections.abc import Callable
 
 from spam_service.api.server import GRACEFUL_SHUTDOWN_TIMEOUT_S
+from spam_service.model.shadow import ShadowScorer
 from spam_service.prediction_store import PredictionStore
 from spam_service.request_log import HdfsRequestLogSink
-from spam_service.runtime import PREDICTION_STORE_CLOSE_TIMEOUT_S, REQUEST_LOG_CLOSE_TIMEOUT_S
+from spam_service.runtime import PREDICTION_STORE_CLOSE_TIMEOUT_S, REQUEST_LOG_CLOSE_TIMEOUT_S, SHADOW_STOP_TIMEOUT_S
 from spam_service.vault import VaultSession
 
 # What no constant bounds: the micro-batcher finishing the batches already queued, logging's flush, process exit,
@@ -49,7 +50,9 @@ def join_wait_past_timeout(function: Callable) -> float:
 def services_close_s() -> float:
     """The longest `Services.close` waits, in runtime.py's order, once uvicorn has drained."""
     return (
-        PREDICTION_STORE_CLOSE_TIMEOUT_S
+        SHADOW_STOP_TIMEOUT_S
+        + join_wait_past_timeout(ShadowScorer.stop)
+        + PREDICTION_STORE_CLOSE_TIMEOUT_S
         + join_wait_past_timeout(PredictionStore.close)
         + REQUEST_LOG_CLOSE_TIMEOUT_S
         + join_wait_past_timeout(HdfsRequestLogSink.close)

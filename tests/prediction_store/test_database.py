@@ -115,3 +115,56 @@ def test_downgrading_to_0001_drops_the_provenance_columns_and_keeps_every_row(ma
             assert connection.execute(sa.text("SELECT count(*) FROM predictions")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_a_database_at_revision_0002_is_migrated_in_place_and_keeps_its_rows_and_feedback(make_store, store_url):
+    upgrade_to(store_url, "0002")
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as connection:  # rows as release 0002 wrote them
+            connection.execute(
+                sa.text(
+                    "INSERT INTO predictions (request_id, text_index, label, spam_probability, model_name, "
+                    "model_version, predicted_at, requested_by) VALUES ('old', 0, 'spam', 0.9, 'spam-minilm', 'v1', "
+                    ":at, 'alice')"
+                ),
+                {"at": utc_now()},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO feedback (request_id, text_index, label, received_at, reported_by) "
+                    "VALUES ('old', 0, 'ham', :at, 'alice')"
+                ),
+                {"at": utc_now()},
+            )
+    finally:
+        engine.dispose()
+
+    store = make_store()
+    assert [(r.request_id, r.requested_by, r.registry_version) for r in rows_in(store_url)] == [("old", "alice", None)]
+    assert [(r.label, r.reported_by) for r in rows_in(store_url, feedback)] == [("ham", "alice")]
+    store.add_shadow(
+        "old", model_name="spam-minilm", model_version="v2", registry_version="2", predictions=[("ham", 0.2)]
+    )
+    [comparison] = store.shadow_statistics()
+    assert (comparison.served.correct, comparison.challenger.correct, comparison.agreeing) == (0, 1, 0)
+
+
+def test_downgrading_to_0002_drops_the_registry_version_and_shadow_rows_and_keeps_the_feedback(make_store, store_url):
+    store = make_store()
+    store.add("r1", predictions=[("spam", 0.9)], registry_version="3", **MODEL)
+    store.add_shadow(
+        "r1", model_name="spam-minilm", model_version="v2", registry_version="4", predictions=[("ham", 0.1)]
+    )
+    store.record_feedback("r1", 0, "ham")
+    store.close()
+    upgrade_to(store_url, "0002", down=True)
+    engine = sa.create_engine(store_url)
+    try:
+        inspector = sa.inspect(engine)
+        assert "registry_version" not in {c["name"] for c in inspector.get_columns("predictions")}
+        assert "shadow_predictions" not in inspector.get_table_names()
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT request_id, label FROM feedback")).all() == [("r1", "ham")]
+    finally:
+        engine.dispose()

@@ -1,6 +1,6 @@
 -- wrk script: POST the body in the file named by WRK_BODY to the URL's path, and report what came back.
 -- Prints, after wrk's own summary: STATUS <code>=<count>..., RETRY_AFTER_MISSING <503s without Retry-After>,
--- LATENCY_MAX_US and LATENCY_P99_US (microseconds, every answer counted).
+-- LATENCY_MAX_US, LATENCY_P99_US and LATENCY_P50_US (microseconds, every answer counted).
 local file = assert(io.open(assert(os.getenv("WRK_BODY"), "set WRK_BODY to a body file"), "rb"))
 wrk.method = "POST"
 wrk.body = file:read("*a")
@@ -39,4 +39,5 @@ function done(summary, latency, requests)
   end
   io.write(string.format("\nRETRY_AFTER_MISSING %d\n", missing))
   io.write(string.format("LATENCY_MAX_US %d\nLATENCY_P99_US %d\n", latency.max, latency:percentile(99)))
+  io.write(string.format("LATENCY_P50_US %d\n", latency:percentile(50)))
 end

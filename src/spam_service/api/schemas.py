@@ -1,6 +1,7 @@
 """Request and response bodies (they also feed the OpenAPI document at /docs)."""
 
-from typing import Annotated, Literal
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -172,12 +173,35 @@ class PredictionStoreState(BaseModel):
     target: str = Field(description="The database URL, password masked.")
     schema_ready: bool = Field(description="Migrations applied (false while the database has been unreachable).")
     rows_waiting: int = Field(description="Predictions accepted but not yet written (batched, or the DB is down).")
-    rows_written: int = Field(description="Predictions written since start-up.")
+    rows_written: int = Field(description="Predictions written since start-up (a challenger's shadow rows included).")
     rows_dropped: int = Field(description="Predictions not stored because too many were waiting (the DB was down).")
     rows_rejected: int = Field(
         0, description="Predictions the database refused for their values (isolated; the others were written)."
     )
     last_error: str | None
+
+
+class ShadowState(BaseModel):
+    model: ModelInfo = Field(description="The challenger scoring a sample of /predict traffic off the request path.")
+    registry_version: str | None = Field(description="Its version in the model registry; null: a directory.")
+    sample_rate: float = Field(description="SHADOW_SAMPLE_RATE: fraction of /predict requests it scores.")
+    max_queued_texts: int = Field(description="SHADOW_MAX_QUEUED_TEXTS: beyond it sampled requests are dropped.")
+    queued_texts: int = Field(description="Texts waiting for or being scored by the challenger now.")
+    niceness: int | None = Field(description="OS priority of the scoring thread (19: lowest); null: not lowered.")
+    offered: int = Field(description="/predict texts since start-up.")
+    sampled: int = Field(description="Texts picked for the challenger since start-up.")
+    scored: int = Field(description="Sampled texts the challenger scored (stored beside the served model's).")
+    dropped: int = Field(
+        description="Sampled texts not scored or not stored: its queue was full, scoring failed, shutdown came "
+        "first, or the prediction store held too many rows (its database is down)."
+    )
+
+    @classmethod
+    def of(cls, status: Any) -> "ShadowState":
+        """From the scorer's `ShadowStatus`."""
+        fields = asdict(status)
+        model = ModelInfo(name=fields.pop("model_name"), version=fields.pop("model_version"))
+        return cls(model=model, **fields)
 
 
 class StatusResponse(BaseModel):
@@ -189,6 +213,7 @@ class StatusResponse(BaseModel):
     request_log: RequestLogState
     vault: VaultState | None
     prediction_store: PredictionStoreState
+    shadow: ShadowState | None = Field(None, description="Shadow scoring by a challenger; null when it is off.")
     threads: list[ThreadState] = Field(description="Background workers; a dead one makes the service not ready.")
 
 
@@ -246,11 +271,29 @@ class ModelStatistics(StatisticsCounts):
     last_prediction: str
 
 
+class ShadowStatistics(BaseModel):
+    model: ModelInfo = Field(description="The challenger (shadow) model version.")
+    registry_version: str | None = Field(description="Its version in the model registry; null: a directory.")
+    first_prediction: str
+    last_prediction: str
+    agreeing: int = Field(description="Texts the challenger and the served model labelled alike.")
+    agreement: float | None = Field(description="agreeing / texts the challenger scored; null when none.")
+    challenger: StatisticsCounts = Field(description="The challenger's figures on the texts it scored.")
+    served: StatisticsCounts = Field(
+        description="The served model's figures on the same texts, with the same feedback (like for like)."
+    )
+
+
 class StatisticsResponse(BaseModel):
     since: str | None = Field(description="Start of the window (UTC, inclusive), as applied.")
     until: str | None = Field(description="End of the window (UTC, exclusive), as applied.")
     total: StatisticsCounts
     by_model: list[ModelStatistics] = Field(description="One entry per model version, oldest first.")
+    shadow: list[ShadowStatistics] = Field(
+        default_factory=list,
+        description="Per challenger version, on the texts it shadow-scored in the window (its rows' time), oldest "
+        "first: its figures against the served model's on those same texts. Empty without shadow scoring.",
+    )
 
 
 ERROR_RESPONSES: dict[int | str, dict] = {

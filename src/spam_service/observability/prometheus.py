@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CollectorRegistry,
@@ -25,6 +26,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.request_log import SinkStatus
 from spam_service.supervision import ThreadStatus
+
+if TYPE_CHECKING:
+    from spam_service.model.shadow import ShadowStatus
 
 PREFIX = "spam_service"
 UNMATCHED_ROUTE = "unmatched"  # one label for every path no route matches: random URLs cannot add series
@@ -106,6 +110,35 @@ class StateCollector:
             yield refused
 
 
+SHADOW_OUTCOMES = ("offered", "sampled", "scored", "dropped")
+
+
+class ShadowCollector:
+    """The challenger's shadow scoring, read from the scorer's `status()` at scrape time (absent when it is off)."""
+
+    def __init__(self) -> None:
+        self.status: Callable[[], ShadowStatus] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self.status is None:
+            return
+        status = self.status()
+        texts = CounterMetricFamily(
+            f"{PREFIX}_shadow_texts",
+            "Texts offered to the challenger (every /predict text), sampled for it, scored by it (stored beside the "
+            "served model's), or dropped (queue full, scoring failed, shutdown came first, or the store was full).",
+            labels=["outcome", "model_version"],
+        )
+        for outcome in SHADOW_OUTCOMES:
+            texts.add_metric([outcome, status.model_version], float(getattr(status, outcome)))
+        yield texts
+        yield GaugeMetricFamily(
+            f"{PREFIX}_shadow_queued_texts",
+            "Texts waiting for or being scored by the challenger.",
+            value=status.queued_texts,
+        )
+
+
 class ServiceMetrics:
     """The metric definitions and the cheap calls the request path makes on them."""
 
@@ -158,6 +191,8 @@ class ServiceMetrics:
         registry.register(self.request_log)
         self.state = StateCollector()
         registry.register(self.state)
+        self.shadow = ShadowCollector()
+        registry.register(self.shadow)
         ProcessCollector(registry=registry)  # CPU, resident memory, open files of this process
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
@@ -175,6 +210,9 @@ class ServiceMetrics:
     def watch_state(self, threads: Callable[[], Sequence[ThreadStatus]], queue: Callable[[], QueueState]) -> None:
         self.state.threads = threads
         self.state.queue = queue
+
+    def watch_shadow(self, status: Callable[[], ShadowStatus]) -> None:
+        self.shadow.status = status
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         if method not in KNOWN_METHODS:

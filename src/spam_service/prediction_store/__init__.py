@@ -6,7 +6,15 @@ SQL of feedback and statistics.
 """
 
 from spam_service.prediction_store.database import parse_store_url
-from spam_service.prediction_store.queries import Counts, FeedbackResult, ModelCounts
+from spam_service.prediction_store.queries import Counts, FeedbackResult, ModelCounts, ShadowComparison
 from spam_service.prediction_store.writer import PredictionStore, StoreStatus
 
-__all__ = ["Counts", "FeedbackResult", "ModelCounts", "PredictionStore", "StoreStatus", "parse_store_url"]
+__all__ = [
+    "Counts",
+    "FeedbackResult",
+    "ModelCounts",
+    "PredictionStore",
+    "ShadowComparison",
+    "StoreStatus",
+    "parse_store_url",
+]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from spam_service.errors import NotFoundError
 from spam_service.model.labels import SPAM
 from spam_service.prediction_store.database import Database, utc_now
-from spam_service.prediction_store.schema import feedback, predictions
+from spam_service.prediction_store.schema import feedback, predictions, shadow_predictions
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,26 @@ class ModelCounts:
     first_prediction: datetime
     last_prediction: datetime
     counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowComparison:
+    """A challenger against the served model(s) on the texts the challenger scored: the same texts, the same
+    feedback, so the two `Counts` compare like for like."""
+
+    model_name: str
+    model_version: str
+    registry_version: str | None
+    first_prediction: datetime  # of the challenger's rows
+    last_prediction: datetime
+    challenger: Counts
+    served: Counts
+    agreeing: int  # texts both labelled alike
+
+    @property
+    def agreement(self) -> float | None:
+        texts = self.challenger.predictions
+        return round(self.agreeing / texts, 6) if texts else None
 
 
 def record_feedback(
@@ -147,6 +167,35 @@ def record_feedback(
     )
 
 
+def count_if(condition: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def counts_columns(predicted: Any, fed_back: Any) -> list[Any]:
+    """The aggregates of `Counts`, in its field order, for a predicted-label column and the feedback label column
+    of an outer join (NULL: no feedback)."""
+    predicted_spam = predicted == SPAM
+    return [
+        sa.func.count(),
+        count_if(predicted_spam),
+        sa.func.count(fed_back),
+        count_if(fed_back == predicted),
+        count_if(predicted_spam & (fed_back == SPAM)),
+        count_if(predicted_spam & fed_back.is_not(None)),
+        count_if(fed_back == SPAM),
+    ]
+
+
+def feedback_join(reporter: str | None) -> Any:
+    """The ON clause joining `feedback` to `predictions`; with `reporter`, only that key's (latest) reports join:
+    in the join, not WHERE, so predictions without such feedback still count."""
+    p, f = predictions, feedback
+    joined = (f.c.request_id == p.c.request_id) & (f.c.text_index == p.c.text_index)
+    if reporter is not None:
+        joined &= f.c.reported_by == reporter
+    return joined
+
+
 def counts_by_model(
     database: Database, since: datetime | None, until: datetime | None, *, reporter: str | None = None
 ) -> list[ModelCounts]:
@@ -159,29 +208,15 @@ def counts_by_model(
     are not filtered: they count every prediction in the window, whoever requested it.
     """
     p, f = predictions, feedback
-    joined = (f.c.request_id == p.c.request_id) & (f.c.text_index == p.c.text_index)
-    if reporter is not None:
-        joined &= f.c.reported_by == reporter  # in the join, not WHERE: predictions without it still count
-
-    def count_if(condition: Any) -> Any:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    predicted_spam = p.c.label == SPAM
     statement = (
         sa.select(
             p.c.model_name,
             p.c.model_version,
             sa.func.min(p.c.predicted_at),
             sa.func.max(p.c.predicted_at),
-            sa.func.count(),
-            count_if(predicted_spam),
-            sa.func.count(f.c.label),
-            count_if(f.c.label == p.c.label),
-            count_if(predicted_spam & (f.c.label == SPAM)),
-            count_if(predicted_spam & f.c.label.is_not(None)),
-            count_if(f.c.label == SPAM),
+            *counts_columns(p.c.label, f.c.label),
         )
-        .select_from(p.outerjoin(f, joined))
+        .select_from(p.outerjoin(f, feedback_join(reporter)))
         .group_by(p.c.model_name, p.c.model_version)
         .order_by(sa.func.min(p.c.predicted_at))
     )
@@ -195,3 +230,51 @@ def counts_by_model(
         ModelCounts(name, version, first, last, Counts(*(int(value) for value in counts)))
         for name, version, first, last, *counts in rows
     ]
+
+
+def shadow_comparison(
+    database: Database, since: datetime | None, until: datetime | None, *, reporter: str | None = None
+) -> list[ShadowComparison]:
+    """Per challenger model version, on the texts it scored in [since, until) (its rows' time, naive UTC): its
+    counts, the served model's counts on those same texts (whichever served version answered each), and how
+    often the two labels agree. `reporter` filters the feedback exactly as in `counts_by_model`."""
+    s, p, f = shadow_predictions, predictions, feedback
+    served_text = (p.c.request_id == s.c.request_id) & (p.c.text_index == s.c.text_index)
+    statement = (
+        sa.select(
+            s.c.model_name,
+            s.c.model_version,
+            sa.func.max(s.c.registry_version),
+            sa.func.min(s.c.predicted_at),
+            sa.func.max(s.c.predicted_at),
+            *counts_columns(s.c.label, f.c.label),
+            *counts_columns(p.c.label, f.c.label),
+            count_if(s.c.label == p.c.label),
+        )
+        .select_from(s.join(p, served_text).outerjoin(f, feedback_join(reporter)))
+        .group_by(s.c.model_name, s.c.model_version)
+        .order_by(sa.func.min(s.c.predicted_at))
+    )
+    if since is not None:
+        statement = statement.where(s.c.predicted_at >= since)
+    if until is not None:
+        statement = statement.where(s.c.predicted_at < until)
+    with database.transaction() as connection:
+        rows = connection.execute(statement).all()
+    width = len(Counts.__dataclass_fields__)
+    comparisons = []
+    for name, version, registry_version, first, last, *figures in rows:
+        values = [int(value) for value in figures]
+        comparisons.append(
+            ShadowComparison(
+                name,
+                version,
+                registry_version,
+                first,
+                last,
+                challenger=Counts(*values[:width]),
+                served=Counts(*values[width : 2 * width]),
+                agreeing=values[2 * width],
+            )
+        )
+    return comparisons

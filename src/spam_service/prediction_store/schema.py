@@ -43,6 +43,7 @@ predictions = Table(
     Column("predicted_at", DateTime, nullable=False),  # UTC
     Column("text", Text, nullable=True),  # only with STORE_TEXTS=true
     Column("requested_by", String(64), nullable=True),  # API key name; NULL: no authentication (or before 0002)
+    Column("registry_version", String(32), nullable=True),  # "3"; NULL: served from a directory (or before 0003)
     UniqueConstraint("request_id", "text_index"),
     Index(None, "predicted_at"),
 )
@@ -61,4 +62,27 @@ feedback = Table(
         ["predictions.request_id", "predictions.text_index"],
         ondelete="CASCADE",  # retention: deleting old predictions deletes their feedback
     ),
+)
+
+# What a challenger (SHADOW_MODEL_URI) predicted for a text the served model answered: one row per text and shadow
+# model version, written after the answer went out. Compared with `predictions` (and `feedback`) by /statistics.
+shadow_predictions = Table(
+    "shadow_predictions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("text_index", Integer, nullable=False),
+    Column("model_name", String(128), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("registry_version", String(32), nullable=True),  # NULL: loaded from a directory
+    Column("label", String(8), nullable=False),
+    Column("spam_probability", Float, nullable=False),
+    Column("predicted_at", DateTime, nullable=False),  # UTC
+    UniqueConstraint("request_id", "text_index", "model_version"),
+    ForeignKeyConstraint(
+        ["request_id", "text_index"],
+        ["predictions.request_id", "predictions.text_index"],
+        ondelete="CASCADE",  # retention: deleting old predictions deletes their shadow rows
+    ),
+    Index(None, "predicted_at"),
 )

@@ -1,5 +1,7 @@
 """The prediction store as the service uses it: one row per predicted text, written in batches off the request
-path, and the feedback and statistics that read those rows.
+path, and the feedback and statistics that read those rows. A challenger's shadow predictions (`add_shadow`) take
+the same way to their own table (within half of `max_pending`); `rows_waiting`, `rows_written` and `rows_rejected`
+include them.
 
 `add` (called on the event loop by /predict) only appends rows to an in-memory queue. A writer thread inserts
 them in batches (one executemany per batch) every `flush_interval` seconds, or sooner once `batch_rows` wait.
@@ -28,9 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic.util.exc import CommandError
+from sqlalchemy import Table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import (
     DataError,
@@ -46,8 +49,8 @@ from spam_service.errors import StartupError, UnavailableError
 from spam_service.outage import OutageTracker
 from spam_service.prediction_store import queries
 from spam_service.prediction_store.database import Database, describe_error, utc_now
-from spam_service.prediction_store.queries import FeedbackResult, ModelCounts
-from spam_service.prediction_store.schema import predictions
+from spam_service.prediction_store.queries import FeedbackResult, ModelCounts, ShadowComparison
+from spam_service.prediction_store.schema import predictions, shadow_predictions
 from spam_service.supervision import SupervisedThread
 
 _logger = logging.getLogger(__name__)
@@ -79,6 +82,9 @@ def describe_rejection(exc: BaseException) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PredictionRow:
+    """A row of `predictions`: what the served model answered for one text."""
+
+    table: ClassVar[Table] = predictions
     request_id: str
     text_index: int
     label: str
@@ -88,6 +94,7 @@ class PredictionRow:
     predicted_at: datetime  # naive UTC
     text: str | None = None
     requested_by: str | None = None  # API key name; None with authentication off
+    registry_version: str | None = None  # None: served from a directory
 
     def values(self) -> dict[str, Any]:
         return {
@@ -100,7 +107,46 @@ class PredictionRow:
             "predicted_at": self.predicted_at,
             "text": self.text,
             "requested_by": self.requested_by,
+            "registry_version": self.registry_version,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowRow:
+    """A row of `shadow_predictions`: what a challenger predicted for a text the served model answered."""
+
+    table: ClassVar[Table] = shadow_predictions
+    request_id: str
+    text_index: int
+    label: str
+    spam_probability: float
+    model_name: str
+    model_version: str
+    registry_version: str | None
+    predicted_at: datetime  # naive UTC
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "text_index": self.text_index,
+            "label": self.label,
+            "spam_probability": self.spam_probability,
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "registry_version": self.registry_version,
+            "predicted_at": self.predicted_at,
+        }
+
+
+# What the writer queues; `table` says where each kind goes. In a transaction, predictions are inserted before
+# shadow rows, whose foreign key needs them (a request's shadow rows are always queued after its predictions).
+Row = PredictionRow | ShadowRow
+INSERT_ORDER: tuple[Table, ...] = (predictions, shadow_predictions)
+# The unique key of each table: a retry after a commit whose acknowledgement was lost skips rows already stored.
+CONFLICT_KEYS: dict[str, list[str]] = {
+    predictions.name: ["request_id", "text_index"],
+    shadow_predictions.name: ["request_id", "text_index", "model_version"],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +194,7 @@ class PredictionStore:
         )
         self._writer_running = False  # the loop runs; false before start, after close, and while a crash restarts it
         # Queued rows in order, each with its sequence number; rows stay here until committed.
-        self._pending: deque[tuple[int, PredictionRow]] = deque()
+        self._pending: deque[tuple[int, Row]] = deque()
         # request_id -> (sequence number of its last queued row, the API key that asked for it)
         self._pending_requests: dict[str, tuple[int, str | None]] = {}
         self._enqueued = 0  # sequence number of the last row accepted
@@ -221,10 +267,12 @@ class PredictionStore:
         predictions: Sequence[tuple[str, float]],
         texts: Sequence[str] | None = None,
         requested_by: str | None = None,
+        registry_version: str | None = None,
     ) -> None:
         """Queue one row per (label, spam probability), in request order. Never blocks on the database.
 
-        `requested_by` is the name of the API key that asked (None with authentication off), stored on every row."""
+        `requested_by` is the name of the API key that asked (None with authentication off), `registry_version` the
+        served model's version in the registry (None when served from a directory); both are stored on every row."""
         now = utc_now()
         rows = [
             PredictionRow(
@@ -237,21 +285,55 @@ class PredictionStore:
                 now,
                 texts[index] if self.store_texts and texts is not None else None,
                 requested_by,
+                registry_version,
             )
             for index, (label, probability) in enumerate(predictions)
         ]
+        self._enqueue(rows, feedback_owner=(request_id, requested_by))
+
+    def add_shadow(
+        self,
+        request_id: str,
+        *,
+        model_name: str,
+        model_version: str,
+        registry_version: str | None,
+        predictions: Sequence[tuple[str, float]],
+    ) -> bool:
+        """Queue a challenger's (label, spam probability) per text of `request_id`, in request order, beside the
+        served model's rows (queued earlier by `add`). Never blocks.
+
+        Shadow rows may fill only half of `max_pending`, so that while the database is down they never take the
+        room of the served model's rows: past it they are not queued and False comes back (the caller counts them;
+        they are not in `rows_dropped`, which counts predictions lost)."""
+        now = utc_now()
+        rows = [
+            ShadowRow(request_id, index, label, float(probability), model_name, model_version, registry_version, now)
+            for index, (label, probability) in enumerate(predictions)
+        ]
+        return self._enqueue(rows, limit=self.max_pending // 2)
+
+    def _enqueue(
+        self, rows: list[Row], *, feedback_owner: tuple[str, str | None] | None = None, limit: int | None = None
+    ) -> bool:
+        """Queue `rows` (all or none) unless the queue would then hold more than `limit` rows (default
+        `max_pending`, past which dropped predictions are counted and warned about); False when not queued. With
+        `feedback_owner` (request id, requesting key), feedback on that request waits for these rows."""
         with self._cond:
-            if len(self._pending) + len(rows) > self.max_pending:
-                self._dropped += len(rows)
-                self._warn_dropped()
-                return
+            if len(self._pending) + len(rows) > (limit if limit is not None else self.max_pending):
+                if limit is None:
+                    self._dropped += len(rows)
+                    self._warn_dropped()
+                return False
             for row in rows:
                 self._enqueued += 1
                 self._pending.append((self._enqueued, row))
-            if rows:
+            if rows and feedback_owner is not None:
+                request_id, requested_by = feedback_owner
                 self._pending_requests[request_id] = (self._enqueued, requested_by)
             if len(self._pending) >= self.batch_rows:
                 self._cond.notify_all()
+        return True
 
     def _warn_dropped(self) -> None:
         now = time.monotonic()
@@ -312,7 +394,7 @@ class PredictionStore:
             if not self._write(batch) and stopping and time.monotonic() + self._outage.delay >= self._stop_deadline:
                 return  # the database still refuses at shutdown: `close` reports what is left
 
-    def _write(self, batch: list[tuple[int, PredictionRow]]) -> bool:
+    def _write(self, batch: list[tuple[int, Row]]) -> bool:
         """Store `batch`; True once every row of it is written or rejected, False if the database cannot be
         written now (the rows not stored yet stay queued, for a retry after the back-off)."""
         try:
@@ -332,18 +414,21 @@ class PredictionStore:
         self._outage.succeeded("prediction store: writing to %s again", self.target, level=logging.WARNING)
         return True
 
-    def _store(self, rows: list[tuple[int, PredictionRow]]) -> None:
+    def _store(self, rows: list[tuple[int, Row]]) -> None:
         """Insert `rows` in one transaction; if their values are refused, bisect them to store every other row and
         reject the refused ones. Rows are resolved in queue order, each part as soon as it is committed."""
         engine = self.database.engine
         assert engine is not None
         try:
             with engine.begin() as connection:
-                # A retry after a commit whose acknowledgement was lost must not fail on (or duplicate) its rows.
-                statement = self.database.insert(predictions).on_conflict_do_nothing(
-                    index_elements=["request_id", "text_index"]
-                )
-                connection.execute(statement, [row.values() for _, row in rows])
+                for table in INSERT_ORDER:
+                    values = [row.values() for _, row in rows if row.table is table]
+                    if values:
+                        # A retry after a commit whose acknowledgement was lost must not fail on (or duplicate) rows.
+                        statement = self.database.insert(table).on_conflict_do_nothing(
+                            index_elements=CONFLICT_KEYS[table.name]
+                        )
+                        connection.execute(statement, values)
         except Exception as exc:
             if not blames_a_row(exc):
                 raise
@@ -356,7 +441,7 @@ class PredictionStore:
             return
         self._resolve(rows, rejected=False)
 
-    def _reject(self, item: tuple[int, PredictionRow], exc: BaseException) -> None:
+    def _reject(self, item: tuple[int, Row], exc: BaseException) -> None:
         _, row = item
         self._resolve([item], rejected=True)
         cause = describe_rejection(exc)
@@ -375,7 +460,7 @@ class PredictionStore:
             self._rejected,
         )
 
-    def _resolve(self, rows: list[tuple[int, PredictionRow]], *, rejected: bool) -> None:
+    def _resolve(self, rows: list[tuple[int, Row]], *, rejected: bool) -> None:
         """Remove `rows` (the head of the queue) from the queue: written, or rejected."""
         last = rows[-1][0]
         with self._cond:
@@ -466,3 +551,11 @@ class PredictionStore:
         answered so far."""
         self.flush(timeout=3.0)
         return queries.counts_by_model(self.database, since, until, reporter=reporter)
+
+    def shadow_statistics(
+        self, since: datetime | None = None, until: datetime | None = None, *, reporter: str | None = None
+    ) -> list[ShadowComparison]:
+        """Each challenger against the served model on the texts the challenger scored in [since, until) (see
+        `queries.shadow_comparison`); rows still queued are written first, as for `statistics`."""
+        self.flush(timeout=3.0)
+        return queries.shadow_comparison(self.database, since, until, reporter=reporter)

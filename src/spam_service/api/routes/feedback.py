@@ -17,6 +17,7 @@ from spam_service.api.schemas import (
     FeedbackResponse,
     ModelInfo,
     ModelStatistics,
+    ShadowStatistics,
     StatisticsCounts,
     StatisticsResponse,
 )
@@ -149,10 +150,14 @@ async def statistics(
         None, max_length=64, description="Only feedback given by this API key (its name) counts in the figures."
     ),
 ) -> StatisticsResponse:
-    """Predictions, spam share and agreement with feedback, per model version and in total."""
+    """Predictions, spam share and agreement with feedback, per model version and in total; and each shadow-scoring
+    challenger against the served model on the texts it scored."""
     start, end = parse_time("since", since), parse_time("until", until)
     # since after until is an empty window (zero counts), not an error: both are valid date-times.
     by_model = await asyncio.to_thread(functools.partial(prediction_store.statistics, start, end, reporter=reporter))
+    shadow = await asyncio.to_thread(
+        functools.partial(prediction_store.shadow_statistics, start, end, reporter=reporter)
+    )
     total = sum((entry.counts for entry in by_model), Counts(0, 0, 0, 0, 0, 0, 0))
     return StatisticsResponse(
         since=_iso(start),
@@ -166,5 +171,18 @@ async def statistics(
                 **_counts(entry.counts),
             )
             for entry in by_model
+        ],
+        shadow=[
+            ShadowStatistics(
+                model=ModelInfo(name=entry.model_name, version=entry.model_version),
+                registry_version=entry.registry_version,
+                first_prediction=_iso(entry.first_prediction),  # type: ignore[arg-type]
+                last_prediction=_iso(entry.last_prediction),  # type: ignore[arg-type]
+                agreeing=entry.agreeing,
+                agreement=entry.agreement,
+                challenger=StatisticsCounts(**_counts(entry.challenger)),
+                served=StatisticsCounts(**_counts(entry.served)),
+            )
+            for entry in shadow
         ],
     )

@@ -27,6 +27,7 @@ from spam_service.api.schemas import (
     PredictionStoreState,
     ReadyResponse,
     RequestLogState,
+    ShadowState,
     StatusResponse,
     ThreadState,
     VaultState,
@@ -110,5 +111,6 @@ async def status(
         request_log=RequestLogState(**asdict(sink)),
         vault=VaultState(**vault.status()) if vault is not None else None,
         prediction_store=PredictionStoreState(**asdict(prediction_store.status())),
+        shadow=ShadowState.of(services.shadow.status()) if services.shadow is not None else None,
         threads=[ThreadState(**asdict(thread)) for thread in services.thread_statuses()],
     )

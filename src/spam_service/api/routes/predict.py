@@ -76,6 +76,8 @@ def predict_router(settings: Settings) -> APIRouter:
             texts=body.text,
             requested_by=caller.name if caller else None,
         )
+        if services.shadow is not None:  # O(1): maybe scored by the challenger later, off this path
+            services.shadow.offer(request_id, body.text)
         labels = [p.label for p in predictions]
         metrics.observe_predictions(labels)
         # The request id comes with every log line; message texts only where LOG_TEXTS allows.
