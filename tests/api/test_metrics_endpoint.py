@@ -127,7 +127,12 @@ def test_inference_batches_model_info_and_request_log_state_are_exported(server,
     assert 0 < scrape.value(f"{batch_seconds}_sum") < 30
 
     assert scrape.labels_of("spam_service_model_info") == [
-        {"name": trained_classifier.name, "version": trained_classifier.version, "backend": trained_classifier.backend}
+        {
+            "name": trained_classifier.name,
+            "version": trained_classifier.version,
+            "backend": trained_classifier.backend,
+            "registry_version": "",  # served from a directory
+        }
     ]
     assert [s.value for s in scrape.samples if s.name == "spam_service_model_info"] == [1]
 

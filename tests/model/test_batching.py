@@ -204,7 +204,7 @@ def test_idle_workers_share_a_batch_and_run_their_parts_at_once(classifier):
     ],
 )
 def test_split_evenly_keeps_order_and_balances_texts(sizes, parts, expected):
-    batch = [_Pending(["x"] * n, None) for n in sizes]  # type: ignore[arg-type]
+    batch = [_Pending(["x"] * n, None, None) for n in sizes]  # type: ignore[arg-type]
     groups = split_evenly(batch, parts)
     assert [[len(p.texts) for p in group] for group in groups] == expected
     assert [p for group in groups for p in group] == batch

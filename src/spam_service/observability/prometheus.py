@@ -153,7 +153,9 @@ class ServiceMetrics:
             ["key", "kind"],
             registry=registry,
         )
-        self.model = Info(f"{PREFIX}_model", "The model served: name, version, inference backend.", registry=registry)
+        self.model = Info(
+            f"{PREFIX}_model", "The model served: name, version, engine, registry version.", registry=registry
+        )
         self.request_log = RequestLogCollector()
         registry.register(self.request_log)
         self.state = StateCollector()
@@ -166,8 +168,11 @@ class ServiceMetrics:
         # Both labels exported from the start (at 0), so rate() and the spam share work from the first scrape.
         self._label_children = {label: self.predictions.labels(label=label) for label in LABELS}
 
-    def set_model(self, *, name: str, version: str, backend: str) -> None:
-        self.model.info({"name": name, "version": version, "backend": backend})
+    def set_model(self, *, name: str, version: str, backend: str, registry_version: str | None = None) -> None:
+        """The model serving now (again at each swap): its registry version is "" when served from a directory."""
+        self.model.info(
+            {"name": name, "version": version, "backend": backend, "registry_version": registry_version or ""}
+        )
 
     def watch_request_log(self, status: Callable[[], SinkStatus]) -> None:
         self.request_log.status = status

@@ -49,10 +49,16 @@ def predict_router(settings: Settings) -> APIRouter:
         check_rate(services, caller, "predict", cost=len(body.text))
         request_id: str = request.state.request_id
         started: float = request.state.started
+        # `classifier` is the model serving when the request started: it answers, and it is the one named in the
+        # answer, the log line and the stored rows, even if a swap replaces it meanwhile.
         # Past the deadline the client gets a 503 and its texts leave the queue unclassified.
-        predictions = await inference.predict(body.text, deadline=started + settings.request_timeout_s)
+        predictions = await inference.predict(
+            body.text, deadline=started + settings.request_timeout_s, classifier=classifier
+        )
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        model = ModelInfo(name=classifier.name, version=classifier.version)
+        model = ModelInfo(
+            name=classifier.name, version=classifier.version, registry_version=classifier.registry_version
+        )
         # Awaited: the line is stored durably before the answer goes out (one fsync shared by concurrent requests), or
         # the client gets a 503 and nothing of the request is kept.
         await request_log.append(
@@ -63,11 +69,13 @@ def predict_router(settings: Settings) -> APIRouter:
                 predictions=predictions,
                 model_name=model.name,
                 model_version=model.version,
+                registry_version=model.registry_version,
                 latency_ms=latency_ms,
                 requested_by=caller.name if caller else None,
             )
         )
         # Queued only (a background thread writes batches): queued before the answer, so feedback can follow at once.
+        # (The store's registry_version column is wired by the prediction-store work: model.registry_version.)
         prediction_store.add(
             request_id,
             model_name=model.name,
@@ -80,10 +88,12 @@ def predict_router(settings: Settings) -> APIRouter:
         metrics.observe_predictions(labels)
         # The request id comes with every log line; message texts only where LOG_TEXTS allows.
         _logger.info(
-            "predict texts=%d spam=%d latency_ms=%.1f key=%s%s",
+            "predict texts=%d spam=%d latency_ms=%.1f model=%s registry_version=%s key=%s%s",
             len(labels),
             labels.count(SPAM),
             latency_ms,
+            model.version,
+            model.registry_version or "-",
             caller.name if caller else "-",
             f" messages={json.dumps(body.text, ensure_ascii=False)}" if settings.log_texts else "",
         )
