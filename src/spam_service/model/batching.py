@@ -214,39 +214,44 @@ class MicroBatcher:
     async def _collect(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._slots.acquire()  # before collecting: while every worker is busy, the next batch fills up
-            # `_held`: taken from the queue but too large for the batch it would have joined. What the collector
-            # holds lives on `self`, so that a crash can fail it (`_collector_ended`).
-            first = self._held or await self._queue.get()
-            self._held = None
-            self._collecting = batch = [first]
-            size = len(first.texts)
-            deadline = loop.time() + self.max_wait_s
-            while size < self.max_batch_texts:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                if size + len(item.texts) > self.max_batch_texts or item.classifier is not first.classifier:
-                    self._held = item
+            # One batch per call: its locals (the requests, and through them their model) go when it returns, so
+            # an idle collector holds no model that a swap has replaced.
+            await self._collect_batch(loop)
+
+    async def _collect_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        await self._slots.acquire()  # before collecting: while every worker is busy, the next batch fills up
+        # `_held`: taken from the queue but too large for the batch it would have joined. What the collector
+        # holds lives on `self`, so that a crash can fail it (`_collector_ended`).
+        first = self._held or await self._queue.get()
+        self._held = None
+        self._collecting = batch = [first]
+        size = len(first.texts)
+        deadline = loop.time() + self.max_wait_s
+        while size < self.max_batch_texts:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
                     break
-                batch.append(item)
-                size += len(item.texts)
-            parts = 1
-            while parts < len(batch) and not self._slots.locked():  # idle workers: share the batch out
-                await self._slots.acquire()
-                parts += 1
-            for part in split_evenly(batch, parts):
-                task = loop.create_task(self._run_and_release(part))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            self._collecting = []
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            if size + len(item.texts) > self.max_batch_texts or item.classifier is not first.classifier:
+                self._held = item
+                break
+            batch.append(item)
+            size += len(item.texts)
+        parts = 1
+        while parts < len(batch) and not self._slots.locked():  # idle workers: share the batch out
+            await self._slots.acquire()
+            parts += 1
+        for part in split_evenly(batch, parts):
+            task = loop.create_task(self._run_and_release(part))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        self._collecting = []
 
     async def _run_and_release(self, batch: list[_Pending]) -> None:
         slots = self._slots  # a restarted collector has new ones
