@@ -136,15 +136,17 @@ class ModelSwapRequest(RequestBody):
         },
     )
 
-    uri: StrictStr | None = Field(
+    # Typed as strings that default to None: an absent key is None, while a JSON null is refused like any other
+    # non-string (the schema says "type: string", no null), so each key has one meaning.
+    uri: Annotated[StrictStr, AfterValidator(_refuse_nul)] = Field(  # type: ignore[assignment]
         None,
         min_length=1,
         max_length=1024,
-        pattern=NO_NUL_PATTERN,
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
         description="An exported model directory (on the service's machine) or a registry URI "
         "(models:/spam-classifier@champion, models:/spam-classifier/3).",
     )
-    version: StrictStr | None = Field(
+    version: StrictStr = Field(  # type: ignore[assignment]
         None,
         pattern=REGISTRY_VERSION_PATTERN,
         description="A version number of `spam-classifier` in the registry: short for models:/spam-classifier/N.",
