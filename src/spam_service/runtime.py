@@ -8,6 +8,7 @@ opening the request log and the prediction store) and raises `StartupError` with
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import time
@@ -210,6 +211,10 @@ class Services:
         self.classifier = classifier
         self.batcher.classifier = classifier
         self._report_model()
+        if gc.get_freeze_count():
+            # `__main__` froze the start-up model out of the collector's sight (full collections stalled the event
+            # loop walking it): the new one too. The old one is freed by reference counting all the same.
+            gc.freeze()
 
     def _report_model(self) -> None:
         classifier = self.classifier
