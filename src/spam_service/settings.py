@@ -111,7 +111,9 @@ class Settings(BaseSettings):
     )
     rate_limit_feedback: float = Field(600, ge=0, description="Requests per minute per API key on /feedback; 0: off.")
     rate_limit_admin: float = Field(
-        120, ge=0, description="Requests per minute per API key on /status, /statistics, /metrics, /admin/model; 0: off."
+        120,
+        ge=0,
+        description="Requests per minute per API key on /status, /statistics, /metrics, /admin/model; 0: off.",
     )
 
     # Backpressure and slow clients (docs/robustness.md lists every limit and the answer it gives).
