@@ -73,10 +73,13 @@ def test_a_swap_answers_both_models_and_everything_names_the_new_one(
     assert (swap["state"], swap["last_result"], swap["last_error"], swap["swaps"]) == ("idle", "swapped", None, 1)
     assert swap["last_uri"] == str(new_model_dir) and swap["last_attempt_at"].endswith("Z")
     metrics = httpx.get(f"{server.url}/metrics").text
-    assert (
-        f'spam_service_model_info{{backend="onnx-int8",name="spam-minilm",registry_version="",version="{NEW_VERSION}"}}'
-        in metrics
-    )
+    labels = f'backend="onnx-int8",name="spam-minilm",registry_version="",version="{NEW_VERSION}"'
+    assert f"spam_service_model_info{{{labels}}} 1.0" in metrics
+    # The texts each model classified, under its own version (the new model's two; the old one's none here).
+    assert f'spam_service_predictions_total{{label="spam",model_version="{NEW_VERSION}"}} 1.0' in metrics
+    assert f'spam_service_predictions_total{{label="ham",model_version="{NEW_VERSION}"}} 1.0' in metrics
+    old = trained_classifier.version
+    assert f'spam_service_predictions_total{{label="ham",model_version="{old}"}} 0.0' in metrics
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,7 @@ def predict_router(settings: Settings) -> APIRouter:
             requested_by=caller.name if caller else None,
         )
         labels = [p.label for p in predictions]
-        metrics.observe_predictions(labels)
+        metrics.observe_predictions(labels, model.version)
         # The request id comes with every log line; message texts only where LOG_TEXTS allows.
         _logger.info(
             "predict texts=%d spam=%d latency_ms=%.1f model=%s registry_version=%s key=%s%s",
