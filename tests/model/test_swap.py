@@ -251,3 +251,24 @@ def test_the_watcher_thread_runs_until_stopped_and_shows_as_a_thread(other_class
     assert watcher.status().name == "model-watcher" and watcher.status().alive
     watcher.stop()
     assert not watcher.status().alive and serving.switches == 0
+
+
+def test_services_list_the_watcher_among_their_threads_and_stop_it_at_close(other_classifier, tmp_path):
+    """Services.start builds the watcher from MODEL_URI and MODEL_WATCH_INTERVAL_S with the registry's `resolve`
+    (checked once the registry lands); here one watching a plain function is handed in, to check the plumbing."""
+    settings = Settings(_env_file=None, request_log_dir=tmp_path / "logs", inference_threads=1)
+    services = services_around(other_classifier, settings)
+
+    async def scenario() -> tuple[list[str], bool]:
+        await services.start()
+        services.model_watcher = AliasWatcher(
+            services.swapper, lambda uri: "2", lambda: services.classifier, uri=ALIAS, interval_s=0.05
+        )
+        services.model_watcher.start()
+        names = [thread.name for thread in services.thread_statuses() if thread.alive]
+        await services.close()
+        return names, services.model_watcher.status().alive
+
+    names, alive_after_close = asyncio.run(scenario())
+    assert "model-watcher" in names and not alive_after_close
+    assert services.swapper.status().swaps == 0  # version 2 serves: nothing to swap
