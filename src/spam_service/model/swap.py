@@ -133,8 +133,8 @@ class ModelSwapper:
         (404), `RegistryUnavailableError` (503); the old model keeps serving in every case."""
         if not self._lock.acquire(blocking=False):
             raise SwapInProgressError(
-                f"a model swap to {self._swapping_to} is in progress; wait for it to finish (GET /status shows "
-                "model_swap), then retry"
+                f"a model swap to {self._swapping_to or 'another model'} is in progress; wait for it to finish "
+                "(GET /status shows model_swap), then retry"
             )
         try:
             self._swapping_to = uri
