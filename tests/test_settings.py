@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -120,3 +121,29 @@ def test_shadow_scoring_is_off_by_default_and_samples_a_tenth_when_on(monkeypatc
     settings = Settings(_env_file=None)
     assert settings.shadow_model_uri is None
     assert (settings.shadow_sample_rate, settings.shadow_max_queued_texts) == (0.1, 256)
+
+
+def test_model_uri_wins_over_model_dir_which_keeps_working(monkeypatch, tmp_path):
+    monkeypatch.delenv("MODEL_URI", raising=False)
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path / "a"))
+    assert Settings(_env_file=None).model_source == str(tmp_path / "a")
+    monkeypatch.setenv("MODEL_URI", "models:/spam-classifier@champion")
+    settings = Settings(_env_file=None)
+    assert settings.model_source == "models:/spam-classifier@champion"
+    assert settings.model_cache_dir == Path("model-cache") and settings.model_watch_interval_s == 0
+
+
+@pytest.mark.parametrize("uri", ["models:/spam-classifier/3", "weights/spam-minilm", None])
+def test_watching_the_model_needs_a_registry_alias_in_model_uri(uri):
+    with pytest.raises(ValidationError, match=r"MODEL_WATCH_INTERVAL_S=30 needs MODEL_URI to name a registry alias"):
+        Settings(_env_file=None, model_uri=uri, model_watch_interval_s=30)
+    watching = Settings(_env_file=None, model_uri="models:/spam-classifier@champion", model_watch_interval_s=30)
+    assert watching.model_watch_interval_s == 30
+
+
+@pytest.mark.parametrize(
+    ("uri", "says"), [("  ", "MODEL_URI is empty"), ("models:spam-classifier", "is not a registry URI: write models:/")]
+)
+def test_a_model_uri_that_cannot_work_is_refused_saying_why(uri, says):
+    with pytest.raises(ValidationError, match=says):
+        Settings(_env_file=None, model_uri=uri)

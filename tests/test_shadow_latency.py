@@ -50,7 +50,7 @@ def start(trained_model_dir: Path, workdir: Path, **settings: str) -> Running:
 @pytest.fixture(scope="module")
 def services(trained_model_dir, tmp_path_factory) -> Iterator[tuple[Running, Running]]:
     workdir = tmp_path_factory.mktemp("shadow-latency")
-    challenger = model_copy(trained_model_dir, workdir / "challenger", "challenger-1")
+    challenger = model_copy(trained_model_dir, workdir / "challenger", version="challenger-1")
     off = start(trained_model_dir, workdir / "off")
     on = start(
         trained_model_dir, workdir / "on", SHADOW_MODEL_URI=str(challenger), SHADOW_SAMPLE_RATE="1.0"

@@ -36,6 +36,12 @@ class NotFoundError(SpamServiceError):
     status_code = 404
 
 
+class ConflictError(SpamServiceError):
+    """The request clashes with one still in progress (a model swap); retry once that one is done."""
+
+    status_code = 409
+
+
 class RateLimitedError(SpamServiceError):
     """The caller's key went past its rate limit; `headers` (Retry-After, RateLimit fields) go with the 429."""
 

@@ -8,6 +8,7 @@ opening the request log and the prediction store) and raises `StartupError` with
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import time
@@ -18,8 +19,12 @@ from spam_service.auth.key_store import KeyStore, VaultKeyStore
 from spam_service.auth.rate_limits import RateLimits
 from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
+from spam_service.model.canary import canary_misses
 from spam_service.model.classifier import SpamClassifier
+from spam_service.model.loading import load_model
 from spam_service.model.shadow import ShadowScorer, build_shadow_scorer
+from spam_service.model.swap import AliasWatcher, ModelSwapper
+from spam_service.models.registry import ModelRegistry, RegistryError
 from spam_service.observability.logging import flush_logs
 from spam_service.observability.prometheus import QueueState, ServiceMetrics
 from spam_service.prediction_store import PredictionStore
@@ -31,7 +36,6 @@ from spam_service.vault import VaultSession
 
 _logger = logging.getLogger(__name__)
 
-WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is run as well"]
 # How long shutdown lets each store deliver what it holds before giving up (what is left stays in the spool, or in
 # the request log for predictions). The deployments' grace periods cover these after uvicorn's drain
 # (api.server.GRACEFUL_SHUTDOWN_TIMEOUT_S); tests/deploy/test_shutdown_budget.py checks.
@@ -41,20 +45,32 @@ REQUEST_LOG_CLOSE_TIMEOUT_S = 10.0
 SHADOW_STOP_TIMEOUT_S = 2.0
 
 
+# How long shutdown waits for the alias watcher's thread. A swap it is loading is abandoned past it (a daemon thread
+# that holds nothing to flush): shutdown's budget goes to the stores.
+MODEL_WATCHER_STOP_TIMEOUT_S = 1.0
+
+
 def load_classifier(settings: Settings) -> SpamClassifier:
-    """The exported model MODEL_DIR names, with the engine and limits the settings choose, warmed up."""
-    classifier = SpamClassifier.load(
-        settings.model_dir,
-        backend=settings.inference_backend,
-        max_tokens=settings.max_tokens,
-        batch_size=settings.inference_batch_size,
-        spam_threshold=settings.spam_threshold,
-        threads=settings.inference_threads,
-        combine_baseline=settings.combine_baseline,
-    )
-    # The first passes allocate buffers and pick kernels per shape: pay for them before the first client does.
-    classifier.predict(WARM_UP_TEXTS)
-    return classifier
+    """The model MODEL_URI (else MODEL_DIR) names, with the engine and limits the settings choose, warmed up.
+    A registry the service cannot reach is a `StartupError` naming MODEL_URI."""
+    try:
+        return load_model(settings.model_source, settings)
+    except RegistryError as exc:
+        raise StartupError(f"MODEL_URI={settings.model_source}: {exc}") from exc
+
+
+def warn_of_canary_misses(classifier: SpamClassifier) -> None:
+    """The start-up model is served whatever it says on the canary texts (it is what the operator chose, and there
+    is no other to fall back to), but a model that would be refused as a swap is worth a warning."""
+    misses = canary_misses(classifier)
+    if misses:
+        _logger.warning(
+            "model %s %s mislabels %d canary texts (known spam and ham), e.g. %r; a swap to it would be refused",
+            classifier.name,
+            classifier.version,
+            len(misses),
+            misses[0].text,
+        )
 
 
 def locate_hdfs(settings: Settings) -> tuple[HdfsLocation | None, VaultSession | None]:
@@ -165,6 +181,8 @@ class Services:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)  # a registry per app: tests run several
     shadow: ShadowScorer | None = None  # SHADOW_MODEL_URI's challenger, scoring a sample of /predict off its path
     batcher: MicroBatcher = field(init=False)
+    swapper: ModelSwapper = field(init=False)
+    model_watcher: AliasWatcher | None = field(init=False, default=None)  # with MODEL_WATCH_INTERVAL_S > 0
     rate_limits: RateLimits = field(init=False)
     started_at: float | None = field(init=False, default=None)
     _opened: list[str] = field(init=False, default_factory=list)
@@ -186,18 +204,41 @@ class Services:
             self.settings.rate_limit_admin,
             max_request_texts=self.settings.max_texts_per_request,
         )
-        self.metrics.set_model(
-            name=self.classifier.name, version=self.classifier.version, backend=self.classifier.backend
+        self.swapper = ModelSwapper(
+            lambda uri: load_model(uri, self.settings), lambda: self.classifier, self.switch_model
         )
+        self._report_model()
         self.metrics.watch_request_log(self.request_log.status)
         self.metrics.watch_state(self.thread_statuses, self.queue_state)
         if self.shadow is not None:
             self.metrics.watch_shadow(self.shadow.status)
 
+    def switch_model(self, classifier: SpamClassifier) -> None:
+        """Serve `classifier` from now on: requests that start later get it; those in flight keep theirs."""
+        self.classifier = classifier
+        self.batcher.classifier = classifier
+        self._report_model()
+        if gc.get_freeze_count():
+            # `__main__` froze the start-up model out of the collector's sight (full collections stalled the event
+            # loop walking it): the new one too. The old one is freed by reference counting all the same.
+            gc.freeze()
+
+    def _report_model(self) -> None:
+        classifier = self.classifier
+        self.metrics.set_model(
+            name=classifier.name,
+            version=classifier.version,
+            backend=classifier.backend,
+            registry_version=classifier.registry_version,
+        )
+
     def thread_statuses(self) -> list[ThreadStatus]:
-        """Every background worker: the micro-batcher's collector, the request log's and the store's threads."""
+        """Every background worker: the micro-batcher's collector, the request log's, the store's, the key store's
+        and the model watcher's threads."""
         threads = [*self.request_log.threads(), *self.prediction_store.threads(), *self.authenticator.threads()]
         threads += self.shadow.threads() if self.shadow is not None else []
+        if self.model_watcher is not None:
+            threads.append(self.model_watcher)
         return [self.batcher.status(), *(thread.status() for thread in threads if thread.started)]
 
     def queue_state(self) -> QueueState:
@@ -235,17 +276,31 @@ class Services:
         self.batcher.start()
         if self.shadow is not None:
             self.shadow.start()
+        if self.settings.model_watch_interval_s > 0 and self.settings.model_uri is not None:
+            registry = ModelRegistry(self.settings.mlflow_tracking_uri)
+            self.model_watcher = AliasWatcher(
+                self.swapper,
+                registry.resolve,
+                lambda: self.classifier,
+                uri=self.settings.model_uri,
+                interval_s=self.settings.model_watch_interval_s,
+            )
+            self.model_watcher.start()
         self.started_at = time.time()
         _logger.info(
-            "ready: model %s version %s on %s, request log %s, prediction store %s",
+            "ready: model %s version %s (registry version %s, from %s) on %s, request log %s, prediction store %s",
             self.classifier.name,
             self.classifier.version,
+            self.classifier.registry_version or "-",
+            self.classifier.uri or self.settings.model_source,
             self.classifier.backend,
             self.request_log.status().target,
             self.prediction_store.target,  # password masked
         )
 
     async def close(self) -> None:
+        if self.model_watcher is not None:
+            await asyncio.to_thread(self.model_watcher.stop, MODEL_WATCHER_STOP_TIMEOUT_S)
         await self.batcher.close()
         if self.shadow is not None:  # before the store closes: what it scored is queued there
             await asyncio.to_thread(self.shadow.stop, SHADOW_STOP_TIMEOUT_S)
@@ -273,6 +328,7 @@ def build_services(settings: Settings) -> Services:
     try:
         authenticator = build_authenticator(settings, vault)  # before the model: a refusal costs little
         classifier = load_classifier(settings)
+        warn_of_canary_misses(classifier)
         prediction_store = build_prediction_store(settings)
         services = Services(
             settings=settings,

@@ -12,6 +12,14 @@ DEFAULT_MODEL_DIR = Path("weights/spam-minilm")
 DEFAULT_PREDICTION_STORE_URL = "sqlite:///data/predictions.sqlite3"  # relative to the working directory
 
 
+def registry_alias(uri: str | None) -> str | None:
+    """The alias of `models:/NAME@ALIAS` (None for a version URI, a directory or None)."""
+    if uri is None or not uri.startswith("models:/"):
+        return None
+    name, at, alias = uri.removeprefix("models:/").partition("@")
+    return alias if at and name and alias and "/" not in alias else None
+
+
 def available_cpus() -> int:
     """CPUs this process may run on (its affinity mask, which `docker --cpuset-cpus` narrows; not a CPU quota)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -39,6 +47,25 @@ class Settings(BaseSettings):
     )
 
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="Exported model directory (Hugging Face format).")
+    # The model lifecycle (README, Model lifecycle): MODEL_URI wins over MODEL_DIR, which keeps working.
+    model_uri: str | None = Field(
+        None,
+        description="The model to serve: an exported directory, or a registry URI (models:/spam-classifier@champion, "
+        "models:/spam-classifier/3); unset: MODEL_DIR.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking store where models:/ URIs are resolved (unset: the embedded local one)."
+    )
+    model_cache_dir: Path = Field(
+        Path("model-cache"), description="Where registry versions are downloaded to (once per version)."
+    )
+    model_watch_interval_s: float = Field(
+        0,
+        ge=0,
+        le=86_400,
+        description="Seconds between checks of MODEL_URI's alias; when it points at another version, that version is "
+        "loaded, checked and swapped in. 0: off.",
+    )
     max_tokens: int = Field(256, ge=8, le=4096, description="Texts longer than this many tokens are truncated.")
     spam_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Spam probability at or above which -> spam.")
     combine_baseline: bool = Field(
@@ -84,7 +111,9 @@ class Settings(BaseSettings):
     )
     rate_limit_feedback: float = Field(600, ge=0, description="Requests per minute per API key on /feedback; 0: off.")
     rate_limit_admin: float = Field(
-        120, ge=0, description="Requests per minute per API key on /status, /statistics, /metrics; 0: off."
+        120,
+        ge=0,
+        description="Requests per minute per API key on /status, /statistics, /metrics, /admin/model; 0: off.",
     )
 
     # Backpressure and slow clients (docs/robustness.md lists every limit and the answer it gives).
@@ -195,7 +224,19 @@ class Settings(BaseSettings):
         parse_store_url(value.get_secret_value())  # ValueError names no part of the URL: it may hold a password
         return value
 
-    @field_validator("model_dir", "request_log_dir", "spool_dir", "api_keys_file")
+    @field_validator("model_uri")
+    @classmethod
+    def _model_uri_is_usable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("MODEL_URI is empty: set a directory or models:/spam-classifier@champion, or unset it")
+        if value.startswith("models:") and not value.startswith("models:/"):
+            raise ValueError(f"MODEL_URI {value!r} is not a registry URI: write models:/NAME@ALIAS or models:/NAME/N")
+        return value
+
+    @field_validator("model_dir", "request_log_dir", "spool_dir", "api_keys_file", "model_cache_dir")
     @classmethod
     def _expand_user(cls, value: Path) -> Path:
         return value.expanduser()
@@ -222,6 +263,20 @@ class Settings(BaseSettings):
         if self.vault_api_keys_path and not self.vault_addr:
             raise ValueError("VAULT_API_KEYS_PATH is set without VAULT_ADDR: the key store in Vault needs a Vault")
         return self
+
+    @model_validator(mode="after")
+    def _model_watching_needs_an_alias(self) -> "Settings":
+        if self.model_watch_interval_s > 0 and registry_alias(self.model_uri) is None:
+            raise ValueError(
+                f"MODEL_WATCH_INTERVAL_S={self.model_watch_interval_s:g} needs MODEL_URI to name a registry alias "
+                f"(models:/spam-classifier@champion), not {self.model_uri!r}: set one, or MODEL_WATCH_INTERVAL_S=0"
+            )
+        return self
+
+    @property
+    def model_source(self) -> str:
+        """What to serve: MODEL_URI, else MODEL_DIR (a directory path)."""
+        return self.model_uri if self.model_uri is not None else str(self.model_dir)
 
     @model_validator(mode="after")
     def _a_full_request_fits_the_queue(self) -> "Settings":

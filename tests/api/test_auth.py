@@ -66,6 +66,8 @@ EXPECTED = {
     ("GET", "/statistics"): {"predict": 403, "feedback": 403, "admin": 200},
     ("GET", "/status"): {"predict": 403, "feedback": 403, "admin": 200},
     ("GET", "/metrics"): {"predict": 403, "feedback": 403, "admin": 200},
+    # An admin passes and is told there is no model at that path (a swap to a real one: tests/api/test_model_swap.py).
+    ("POST", "/admin/model"): {"predict": 403, "feedback": 403, "admin": 404},
 }
 
 
@@ -84,6 +86,8 @@ def test_every_route_for_every_caller(server, route, who):
     body = None
     if path == "/predict":
         body = {"text": [HAM]}
+    elif path == "/admin/model":
+        body = {"uri": "/nonexistent/model"}
     elif path == "/feedback":
         made = httpx.post(f"{live.url}/predict", json={"text": [HAM]}, headers=headers("predict"))
         body = {"request_id": made.json()["request_id"], "index": 0, "label": "ham"}

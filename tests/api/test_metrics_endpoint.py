@@ -87,7 +87,7 @@ def test_requests_are_counted_by_route_template_method_and_status(server):
     assert not [labels for labels in again.labels_of(f"{duration}_count") if labels["route"] == "/metrics"]
 
 
-def test_predictions_by_label_and_texts_per_request_match_the_answers(server):
+def test_predictions_by_label_and_texts_per_request_match_the_answers(server, trained_classifier):
     bodies = [[SPAM, HAM, HAM], [SPAM], [HAM], [SPAM, SPAM, HAM, HAM]]
     answered = []
     for texts in bodies:
@@ -97,8 +97,9 @@ def test_predictions_by_label_and_texts_per_request_match_the_answers(server):
     assert predict(server.url, [HAM] * 5).status_code == 422  # refused: no predictions, no texts observed
 
     scrape = Scrape(server.url)
-    assert scrape.value("spam_service_predictions_total", label="spam") == answered.count("spam") == 4
-    assert scrape.value("spam_service_predictions_total", label="ham") == answered.count("ham") == 5
+    by_model = {"model_version": trained_classifier.version}
+    assert scrape.value("spam_service_predictions_total", label="spam", **by_model) == answered.count("spam") == 4
+    assert scrape.value("spam_service_predictions_total", label="ham", **by_model) == answered.count("ham") == 5
     texts = "spam_service_predict_texts_per_request"
     assert scrape.value(f"{texts}_count") == len(bodies)
     assert scrape.value(f"{texts}_sum") == sum(len(b) for b in bodies)
@@ -110,8 +111,9 @@ def test_predictions_by_label_and_texts_per_request_match_the_answers(server):
 def test_inference_batches_model_info_and_request_log_state_are_exported(server, trained_classifier):
     fresh = Scrape(server.url)
     # Exported before the first prediction, at 0, so that rate() and the spam share work from the first scrape.
-    assert fresh.value("spam_service_predictions_total", label="spam") == 0
-    assert {"label": "ham"} in fresh.labels_of("spam_service_predictions_total")
+    by_model = {"model_version": trained_classifier.version}
+    assert fresh.value("spam_service_predictions_total", label="spam", **by_model) == 0
+    assert {"label": "ham", **by_model} in fresh.labels_of("spam_service_predictions_total")
 
     bodies = [[SPAM, HAM], [HAM], [SPAM, SPAM, HAM]]
     for texts in bodies:
@@ -127,7 +129,12 @@ def test_inference_batches_model_info_and_request_log_state_are_exported(server,
     assert 0 < scrape.value(f"{batch_seconds}_sum") < 30
 
     assert scrape.labels_of("spam_service_model_info") == [
-        {"name": trained_classifier.name, "version": trained_classifier.version, "backend": trained_classifier.backend}
+        {
+            "name": trained_classifier.name,
+            "version": trained_classifier.version,
+            "backend": trained_classifier.backend,
+            "registry_version": "",  # served from a directory
+        }
     ]
     assert [s.value for s in scrape.samples if s.name == "spam_service_model_info"] == [1]
 
@@ -163,8 +170,9 @@ def test_metrics_speak_the_prometheus_text_format_or_openmetrics_when_asked(serv
     assert openmetrics.text.rstrip().endswith("# EOF")
 
 
-def test_each_app_counts_only_its_own_requests(make_app, live_server_factory):
+def test_each_app_counts_only_its_own_requests(make_app, live_server_factory, trained_classifier):
     first, second = (live_server_factory(make_app()[0]) for _ in range(2))
     assert predict(first.url, [SPAM]).status_code == 200
-    assert Scrape(first.url).value("spam_service_predictions_total", label="spam") == 1
-    assert Scrape(second.url).value("spam_service_predictions_total", label="spam") == 0
+    spam = {"label": "spam", "model_version": trained_classifier.version}
+    assert Scrape(first.url).value("spam_service_predictions_total", **spam) == 1
+    assert Scrape(second.url).value("spam_service_predictions_total", **spam) == 0

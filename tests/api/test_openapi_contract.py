@@ -15,7 +15,11 @@ MAX_EXAMPLES = 200  # about 1,000 cases, under a minute here
 
 
 def test_schemathesis_with_every_check_finds_no_failure(make_app, live_server_factory, tmp_path):
-    app, _ = make_app(prediction_store_url=f"sqlite:///{tmp_path / 'predictions.sqlite3'}")
+    app, _ = make_app(
+        prediction_store_url=f"sqlite:///{tmp_path / 'predictions.sqlite3'}",
+        # POST /admin/model's registry URIs and versions are looked up in an empty registry: 404, nothing swapped.
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
     live = live_server_factory(app)
     st = Path(sys.executable).with_name("st")
     assert st.exists(), "schemathesis is not installed: make install-dev (requirements-dev.txt) installs it"

@@ -47,7 +47,12 @@ def test_sample_query_file_is_answered_verbatim(server):
 def test_response_names_the_model_and_echoes_the_request_id_header(server, trained_classifier):
     response = httpx.post(f"{server.url}/predict", json={"text": [HAM]})
     body = response.json()
-    assert body["model"] == {"name": trained_classifier.name, "version": trained_classifier.version}
+    # Served from a directory: no registry version.
+    assert body["model"] == {
+        "name": trained_classifier.name,
+        "version": trained_classifier.version,
+        "registry_version": None,
+    }
     assert response.headers["x-request-id"] == body["request_id"]
     assert len(body["request_id"]) == 32
 

@@ -14,7 +14,7 @@ CHALLENGER_VERSION = "challenger-1"
 
 @pytest.fixture
 def live(make_app, live_server_factory, trained_model_dir, tmp_path):
-    challenger = model_copy(trained_model_dir, tmp_path / "challenger", CHALLENGER_VERSION)
+    challenger = model_copy(trained_model_dir, tmp_path / "challenger", version=CHALLENGER_VERSION)
     app, _ = make_app(
         prediction_store_url=f"sqlite:///{tmp_path / 'predictions.sqlite3'}",
         shadow_model_uri=str(challenger),

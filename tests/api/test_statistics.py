@@ -67,7 +67,11 @@ def test_counts_agreement_precision_and_recall_per_model_version(server, trained
     }
     assert body["total"] == expected
     [entry] = body["by_model"]
-    assert entry["model"] == {"name": trained_classifier.name, "version": trained_classifier.version}
+    assert entry["model"] == {
+        "name": trained_classifier.name,
+        "version": trained_classifier.version,
+        "registry_version": None,  # served from a directory
+    }
     assert {key: entry[key] for key in expected} == expected
     assert entry["first_prediction"] <= entry["last_prediction"] and entry["last_prediction"].endswith("Z")
 

@@ -13,7 +13,12 @@ from spam_service.api.server import GRACEFUL_SHUTDOWN_TIMEOUT_S
 from spam_service.model.shadow import ShadowScorer
 from spam_service.prediction_store import PredictionStore
 from spam_service.request_log import HdfsRequestLogSink
-from spam_service.runtime import PREDICTION_STORE_CLOSE_TIMEOUT_S, REQUEST_LOG_CLOSE_TIMEOUT_S, SHADOW_STOP_TIMEOUT_S
+from spam_service.runtime import (
+    MODEL_WATCHER_STOP_TIMEOUT_S,
+    PREDICTION_STORE_CLOSE_TIMEOUT_S,
+    REQUEST_LOG_CLOSE_TIMEOUT_S,
+    SHADOW_STOP_TIMEOUT_S,
+)
 from spam_service.vault import VaultSession
 
 # What no constant bounds: the micro-batcher finishing the batches already queued, logging's flush, process exit,
@@ -50,7 +55,8 @@ def join_wait_past_timeout(function: Callable) -> float:
 def services_close_s() -> float:
     """The longest `Services.close` waits, in runtime.py's order, once uvicorn has drained."""
     return (
-        SHADOW_STOP_TIMEOUT_S
+        MODEL_WATCHER_STOP_TIMEOUT_S
+        + SHADOW_STOP_TIMEOUT_S
         + join_wait_past_timeout(ShadowScorer.stop)
         + PREDICTION_STORE_CLOSE_TIMEOUT_S
         + join_wait_past_timeout(PredictionStore.close)

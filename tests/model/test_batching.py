@@ -68,6 +68,36 @@ def test_queued_requests_share_one_forward_pass_and_get_their_own_results(classi
     assert batcher.stats.largest_batch == 8
 
 
+def test_a_batch_never_mixes_two_models(classifier):
+    """Requests of two models (a swap happened while they queued) interleaved: each forward pass is one model's,
+    and each request is answered by the model it named."""
+
+    async def scenario():
+        old, new = GatedClassifier(classifier), GatedClassifier(classifier)
+        new.gate.set()
+        batcher = MicroBatcher(old, max_batch_texts=32, max_wait_s=0.0)
+        batcher.start()
+        first = asyncio.create_task(batcher.predict(["first"]))  # held on the old model: the rest queue behind it
+        await asyncio.to_thread(old.running.wait, 10)
+        models = [old, new, new, old, new]
+        tasks = [
+            asyncio.create_task(batcher.predict(texts, classifier=model))
+            for texts, model in zip(REQUESTS, models, strict=True)
+        ]
+        await asyncio.sleep(0.01)
+        old.gate.set()
+        results = await asyncio.gather(*tasks)
+        await first
+        await batcher.close()
+        return old.calls, new.calls, results
+
+    old_calls, new_calls, results = asyncio.run(scenario())
+    # Consecutive requests of one model share a pass; a change of model closes the batch.
+    assert old_calls == [["first"], REQUESTS[0], REQUESTS[3]]
+    assert new_calls == [REQUESTS[1] + REQUESTS[2], REQUESTS[4]]
+    assert [len(r) for r in results] == [len(texts) for texts in REQUESTS]
+
+
 def test_batches_never_exceed_the_limit_nor_split_a_request(classifier):
     gated = GatedClassifier(classifier)
     batcher = MicroBatcher(gated, max_batch_texts=3, max_wait_s=0.0)
@@ -204,7 +234,7 @@ def test_idle_workers_share_a_batch_and_run_their_parts_at_once(classifier):
     ],
 )
 def test_split_evenly_keeps_order_and_balances_texts(sizes, parts, expected):
-    batch = [_Pending(["x"] * n, None) for n in sizes]  # type: ignore[arg-type]
+    batch = [_Pending(["x"] * n, None, None) for n in sizes]  # type: ignore[arg-type]
     groups = split_evenly(batch, parts)
     assert [[len(p.texts) for p in group] for group in groups] == expected
     assert [p for group in groups for p in group] == batch

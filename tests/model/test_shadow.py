@@ -195,14 +195,14 @@ def test_the_sample_rate_and_bound_are_checked():
 def test_no_challenger_means_no_scorer_and_a_bad_one_fails_start_up_saying_what_to_set(store, tmp_path):
     assert build_shadow_scorer(Settings(_env_file=None, shadow_model_uri=None), store) is None
     registry = Settings(_env_file=None, shadow_model_uri="models:/spam-classifier@challenger")
-    with pytest.raises(StartupError, match=r"SHADOW_MODEL_URI=models:/spam-classifier@challenger: .* directory"):
+    with pytest.raises(StartupError, match=r"SHADOW_MODEL_URI=models:/spam-classifier@challenger: "):
         build_shadow_scorer(registry, store)
     with pytest.raises(ModelLoadError, match="no model at"):
         build_shadow_scorer(Settings(_env_file=None, shadow_model_uri=str(tmp_path / "missing")), store)
 
 
 def test_a_trained_challenger_is_loaded_with_one_engine_thread_and_its_own_version(store, trained_model_dir, tmp_path):
-    challenger = model_copy(trained_model_dir, tmp_path / "challenger", "challenger-1")
+    challenger = model_copy(trained_model_dir, tmp_path / "challenger", version="challenger-1")
     scorer = build_shadow_scorer(
         Settings(_env_file=None, shadow_model_uri=str(challenger), shadow_sample_rate=0.5), store
     )

@@ -26,6 +26,7 @@ EXAMPLE_BODY = '{"text": ["first message", "second message"]}'
 BODIES = {
     "/feedback": ('{"request_id": "<request_id of a /predict response>", "index": 0, "label": "spam"}',
                   "'request_id', 'index' and 'label'"),
+    "/admin/model": ('{"version": "3"} or {"uri": "models:/spam-classifier@champion"}', "'uri' or 'version'"),
 }  # fmt: skip
 
 
@@ -105,6 +106,10 @@ def describe(error: dict[str, Any], path: str = "/predict") -> tuple[int, str]:
             f"{field} is not valid Unicode text (it holds a lone UTF-16 surrogate such as \\ud800): send each "
             "character whole, escaped as a surrogate pair or as UTF-8"
         )
+    if kind == "string_pattern_mismatch" and field == "version":
+        return 422, f'version must be a registry version number such as "3", not {json.dumps(value)}'
+    if kind == "uri_or_version":
+        return 422, str(error.get("msg"))
     if kind == "text_nul":
         return 422, f"{field} contains a NUL character (U+0000), which no message holds: remove it"
     if kind == "greater_than_equal":

@@ -101,7 +101,71 @@ class TextPrediction(BaseModel):
 
 class ModelInfo(BaseModel):
     name: str
-    version: str
+    version: str = Field(description="First 12 hex digits of the SHA-256 of the weights and the baseline.")
+    registry_version: str | None = Field(
+        None, description="Version of `spam-classifier` in the model registry; null when served from a directory."
+    )
+
+
+class ServedModelInfo(ModelInfo):
+    uri: str | None = Field(description="Where it was loaded from: a directory, or a models:/ URI (MODEL_URI).")
+
+
+class ModelSwapState(BaseModel):
+    state: Literal["idle", "swapping"]
+    swapping_to: str | None = Field(description="The URI being loaded now.")
+    last_attempt_at: str | None = Field(description="When the latest swap began (UTC, ISO 8601).")
+    last_uri: str | None = Field(description="The URI the latest swap asked for.")
+    last_result: Literal["swapped", "refused"] | None
+    last_error: str | None = Field(description="Why the latest swap was refused; null after a success.")
+    swaps: int = Field(description="Models swapped in since start-up.")
+    refusals: int = Field(description="Swaps refused since start-up (the model serving kept serving).")
+
+
+# A registry version number, as `{"version": "3"}` names it.
+REGISTRY_VERSION_PATTERN = "^[1-9][0-9]{0,8}$"
+
+
+class ModelSwapRequest(RequestBody):
+    """The body of POST /admin/model: exactly one of `uri` and `version`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [{"required": ["uri"]}, {"required": ["version"]}],
+            "examples": [{"version": "3"}, {"uri": "models:/spam-classifier@champion"}, {"uri": "weights/spam-minilm"}],
+        },
+    )
+
+    # Typed as strings that default to None: an absent key is None, while a JSON null is refused like any other
+    # non-string (the schema says "type: string", no null), so each key has one meaning.
+    uri: Annotated[StrictStr, AfterValidator(_refuse_nul)] = Field(  # type: ignore[assignment]
+        None,
+        min_length=1,
+        max_length=1024,
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
+        description="An exported model directory (on the service's machine) or a registry URI "
+        "(models:/spam-classifier@champion, models:/spam-classifier/3).",
+    )
+    version: StrictStr = Field(  # type: ignore[assignment]
+        None,
+        pattern=REGISTRY_VERSION_PATTERN,
+        description="A version number of `spam-classifier` in the registry: short for models:/spam-classifier/N.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ModelSwapRequest":
+        if (self.uri is None) == (self.version is None):
+            raise PydanticCustomError(
+                "uri_or_version", "send exactly one of 'uri' and 'version', e.g. {\"version\": \"3\"}"
+            )
+        return self
+
+
+class ModelSwapResponse(BaseModel):
+    previous: ServedModelInfo
+    current: ServedModelInfo
+    load_s: float = Field(description="Seconds to fetch, load, warm up and check the new model.")
 
 
 class PredictResponse(BaseModel):
@@ -208,7 +272,8 @@ class StatusResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     version: str
     uptime_s: float
-    model: ModelInfo
+    model: ServedModelInfo
+    model_swap: ModelSwapState
     inference: InferenceState
     request_log: RequestLogState
     vault: VaultState | None

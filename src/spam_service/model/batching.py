@@ -7,6 +7,9 @@ idle, the batch is shared out among them. Each batch runs on a worker thread, of
 gets its own predictions back in its own order. While every worker is busy the next batch queues up, so under load
 batches fill without waiting at all.
 
+Model swaps: each request names the model it started with, and a batch holds requests of one model only (the
+collector closes a batch when the next request's model differs), so a request never gets another model's answer.
+
 Backpressure: `max_queued_texts` bounds the texts waiting or in a forward pass; a request that would go past it is
 refused at once (`OverloadedError`, with a Retry-After estimated from the measured throughput) rather than queued
 behind work it cannot outlast. A request whose deadline passes while it waits leaves the queue unclassified.
@@ -53,6 +56,7 @@ class DeadlineExceededError(UnavailableError):
 class _Pending:
     texts: Sequence[str]
     future: asyncio.Future[list[Prediction]]
+    classifier: SpamClassifier  # the model the request started with (a swap may change the one serving meanwhile)
 
 
 @dataclass(slots=True)
@@ -88,7 +92,8 @@ def split_evenly(batch: list[_Pending], parts: int) -> list[list[_Pending]]:
 
 
 class MicroBatcher:
-    """`on_batch(texts, seconds)`, when given, is called on the event loop after each batch the model answered:
+    """`classifier` serves the requests that name none (`predict(..., classifier=None)`); a swap replaces it.
+    `on_batch(texts, seconds)`, when given, is called on the event loop after each batch the model answered:
     its size and how long the model took on the worker thread (the app's metrics observe it)."""
 
     def __init__(
@@ -166,9 +171,11 @@ class MicroBatcher:
         self.refused_overloaded += 1
         return self.retry_after()
 
-    async def predict(self, texts: Sequence[str], *, deadline: float | None = None) -> list[Prediction]:
-        """Predictions for `texts`. `deadline` (a `time.perf_counter()` value): past it the texts leave the queue
-        and `DeadlineExceededError` is raised."""
+    async def predict(
+        self, texts: Sequence[str], *, deadline: float | None = None, classifier: SpamClassifier | None = None
+    ) -> list[Prediction]:
+        """Predictions of `classifier` (default: `self.classifier`) for `texts`. `deadline` (a `time.perf_counter()`
+        value): past it the texts leave the queue and `DeadlineExceededError` is raised."""
         if self._closing or self._collector is None:
             raise InferenceClosedError("the service is shutting down; retry on another replica")
         if self.max_queued_texts is not None and self.queued_texts + len(texts) > self.max_queued_texts:
@@ -180,7 +187,7 @@ class MicroBatcher:
             )
         future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
         self.queued_texts += len(texts)
-        self._queue.put_nowait(_Pending(list(texts), future))
+        self._queue.put_nowait(_Pending(list(texts), future, classifier or self.classifier))
         if deadline is None:
             return await future
         try:
@@ -207,39 +214,44 @@ class MicroBatcher:
     async def _collect(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._slots.acquire()  # before collecting: while every worker is busy, the next batch fills up
-            # `_held`: taken from the queue but too large for the batch it would have joined. What the collector
-            # holds lives on `self`, so that a crash can fail it (`_collector_ended`).
-            first = self._held or await self._queue.get()
-            self._held = None
-            self._collecting = batch = [first]
-            size = len(first.texts)
-            deadline = loop.time() + self.max_wait_s
-            while size < self.max_batch_texts:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                if size + len(item.texts) > self.max_batch_texts:
-                    self._held = item
+            # One batch per call: its locals (the requests, and through them their model) go when it returns, so
+            # an idle collector holds no model that a swap has replaced.
+            await self._collect_batch(loop)
+
+    async def _collect_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        await self._slots.acquire()  # before collecting: while every worker is busy, the next batch fills up
+        # `_held`: taken from the queue but too large for the batch it would have joined. What the collector
+        # holds lives on `self`, so that a crash can fail it (`_collector_ended`).
+        first = self._held or await self._queue.get()
+        self._held = None
+        self._collecting = batch = [first]
+        size = len(first.texts)
+        deadline = loop.time() + self.max_wait_s
+        while size < self.max_batch_texts:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
                     break
-                batch.append(item)
-                size += len(item.texts)
-            parts = 1
-            while parts < len(batch) and not self._slots.locked():  # idle workers: share the batch out
-                await self._slots.acquire()
-                parts += 1
-            for part in split_evenly(batch, parts):
-                task = loop.create_task(self._run_and_release(part))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            self._collecting = []
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            if size + len(item.texts) > self.max_batch_texts or item.classifier is not first.classifier:
+                self._held = item
+                break
+            batch.append(item)
+            size += len(item.texts)
+        parts = 1
+        while parts < len(batch) and not self._slots.locked():  # idle workers: share the batch out
+            await self._slots.acquire()
+            parts += 1
+        for part in split_evenly(batch, parts):
+            task = loop.create_task(self._run_and_release(part))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        self._collecting = []
 
     async def _run_and_release(self, batch: list[_Pending]) -> None:
         slots = self._slots  # a restarted collector has new ones
@@ -251,10 +263,11 @@ class MicroBatcher:
                 self._queue.task_done()
                 self.queued_texts -= len(pending.texts)
 
-    def _timed_predict(self, texts: list[str]) -> tuple[list[Prediction], float]:
+    @staticmethod
+    def _timed_predict(classifier: SpamClassifier, texts: list[str]) -> tuple[list[Prediction], float]:
         """On the worker thread: the time measured excludes waiting for the thread and for the event loop."""
         started = time.perf_counter()
-        predictions = self.classifier.predict(texts)
+        predictions = classifier.predict(texts)
         return predictions, time.perf_counter() - started
 
     async def _run(self, batch: list[_Pending]) -> None:
@@ -264,7 +277,9 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         texts = [text for pending in live for text in pending.texts]
         try:
-            predictions, seconds = await loop.run_in_executor(self._executor, self._timed_predict, texts)
+            predictions, seconds = await loop.run_in_executor(
+                self._executor, self._timed_predict, live[0].classifier, texts
+            )
         except Exception as exc:
             if len(live) == 1:
                 if not live[0].future.done():

@@ -62,7 +62,11 @@ class SpamClassifier:
         self.engine = engine
         self.tokenizer = tokenizer
         self.name = name
-        self.version = version
+        self.version = version  # digest of the weights (serving.json): what decides the predictions
+        # Where it came from, set by `spam_service.model.loading`: the registry's version number ("3"; None for a
+        # directory) and the URI it was loaded from.
+        self.registry_version: str | None = None
+        self.uri: str | None = None
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.spam_threshold = spam_threshold

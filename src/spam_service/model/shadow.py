@@ -30,14 +30,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from spam_service.errors import StartupError
-from spam_service.model.artifact import read_serving_metadata
 from spam_service.model.classifier import SpamClassifier
-from spam_service.model.engines import resolve_backend
-from spam_service.models.registry import is_registry_uri
+from spam_service.model.loading import load_model
+from spam_service.models.registry import RegistryError
 from spam_service.prediction_store import PredictionStore
 from spam_service.settings import Settings
 from spam_service.supervision import SupervisedThread
@@ -226,36 +224,27 @@ class ShadowScorer:
 
 
 def load_shadow_classifier(settings: Settings) -> SpamClassifier:
-    """The challenger SHADOW_MODEL_URI names (a directory, for now), with the served model's engine settings but
-    one intra-op thread, warmed up. Raises StartupError / ModelLoadError with what to fix."""
+    """The challenger SHADOW_MODEL_URI names (a directory or a registry URI, loaded as the served model is), with the
+    served model's engine settings but one intra-op thread, warmed up. Raises StartupError / ModelLoadError /
+    RegistryError with what to fix."""
     uri = settings.shadow_model_uri
     assert uri is not None
-    if is_registry_uri(uri):  # the integration routes these through the registry loader
-        raise StartupError(
-            f"SHADOW_MODEL_URI={uri}: shadow scoring loads an exported model directory for now, not a registry URI; "
-            "set it to the challenger's directory"
-        )
-    directory = Path(uri).expanduser()
-    default_backend = read_serving_metadata(directory).get("default_backend")
-    backend = resolve_backend(settings.inference_backend, directory, default_backend)
-    if backend == "torch":
-        _logger.warning(
-            "shadow scoring: the challenger at %s runs on torch, whose threads the served model shares and whose "
-            "priority is not lowered; export it to ONNX (INFERENCE_BACKEND=auto picks it) to keep it off the served "
-            "path's CPU",
-            directory,
-        )
-    classifier = SpamClassifier.load(
-        directory,
-        backend=backend,
-        max_tokens=settings.max_tokens,
-        batch_size=settings.inference_batch_size,
-        spam_threshold=settings.spam_threshold,
-        threads=None if backend == "torch" else 1,  # torch's thread count is process-wide: leave it to the served
-        combine_baseline=settings.combine_baseline,
-    )
-    classifier.predict(["warm-up", "warm-up: a longer text, so that a padded batch is run as well"])
-    return classifier
+
+    def threads(backend: str) -> int | None:
+        if backend == "torch":  # torch's thread count is process-wide: leave it to the served model
+            _logger.warning(
+                "shadow scoring: the challenger %s runs on torch, whose threads the served model shares and whose "
+                "priority is not lowered; export it to ONNX (INFERENCE_BACKEND=auto picks it) to keep it off the "
+                "served path's CPU",
+                uri,
+            )
+            return None
+        return 1
+
+    try:
+        return load_model(uri, settings, threads=threads)
+    except RegistryError as exc:
+        raise StartupError(f"SHADOW_MODEL_URI={uri}: {exc}") from exc
 
 
 def build_shadow_scorer(settings: Settings, store: PredictionStore) -> ShadowScorer | None:
@@ -273,6 +262,7 @@ def build_shadow_scorer(settings: Settings, store: PredictionStore) -> ShadowSco
     return ShadowScorer(
         classifier,
         store,
+        registry_version=classifier.registry_version,
         sample_rate=settings.shadow_sample_rate,
         max_queued_texts=settings.shadow_max_queued_texts,
     )

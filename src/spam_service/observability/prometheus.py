@@ -165,7 +165,10 @@ class ServiceMetrics:
             registry=registry,
         )
         self.predictions = Counter(
-            f"{PREFIX}_predictions", "Texts classified, by predicted label.", ["label"], registry=registry
+            f"{PREFIX}_predictions",
+            "Texts classified, by predicted label and the version of the model that classified them.",
+            ["label", "model_version"],
+            registry=registry,
         )
         self.inference_batch_texts = Histogram(
             f"{PREFIX}_inference_batch_texts",
@@ -186,7 +189,9 @@ class ServiceMetrics:
             ["key", "kind"],
             registry=registry,
         )
-        self.model = Info(f"{PREFIX}_model", "The model served: name, version, inference backend.", registry=registry)
+        self.model = Info(
+            f"{PREFIX}_model", "The model served: name, version, engine, registry version.", registry=registry
+        )
         self.request_log = RequestLogCollector()
         registry.register(self.request_log)
         self.state = StateCollector()
@@ -198,11 +203,24 @@ class ServiceMetrics:
         GCCollector(registry=registry)
         # Label children resolved once per label set, not on every request.
         self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram | None]] = {}
-        # Both labels exported from the start (at 0), so rate() and the spam share work from the first scrape.
-        self._label_children = {label: self.predictions.labels(label=label) for label in LABELS}
+        # Per model version, both labels, resolved once: {version: {label: child}}.
+        self._label_children: dict[str, dict[str, Counter]] = {}
+        self._model_version = ""
 
-    def set_model(self, *, name: str, version: str, backend: str) -> None:
-        self.model.info({"name": name, "version": version, "backend": backend})
+    def set_model(self, *, name: str, version: str, backend: str, registry_version: str | None = None) -> None:
+        """The model serving now (again at each swap): its registry version is "" when served from a directory."""
+        self.model.info(
+            {"name": name, "version": version, "backend": backend, "registry_version": registry_version or ""}
+        )
+        self._model_version = version
+        self._prediction_children(version)  # both labels exported at 0, so rate() and the spam share work at once
+
+    def _prediction_children(self, version: str) -> dict[str, Counter]:
+        children = self._label_children.get(version)
+        if children is None:
+            children = {label: self.predictions.labels(label=label, model_version=version) for label in LABELS}
+            self._label_children[version] = children
+        return children
 
     def watch_request_log(self, status: Callable[[], SinkStatus]) -> None:
         self.request_log.status = status
@@ -228,14 +246,16 @@ class ServiceMetrics:
         if timer is not None:
             timer.observe(seconds)
 
-    def observe_predictions(self, labels: Sequence[str]) -> None:
-        """One answered /predict request: the label of each of its texts."""
+    def observe_predictions(self, labels: Sequence[str], model_version: str | None = None) -> None:
+        """One answered /predict request: the label of each of its texts, and the version of the model that gave
+        them (default: the one `set_model` named last)."""
         self.texts_per_request.observe(len(labels))
+        children = self._prediction_children(model_version or self._model_version)
         spam = labels.count(SPAM)  # the two labels (labels.py): cheaper than counting each
         if spam:
-            self._label_children[SPAM].inc(spam)
+            children[SPAM].inc(spam)
         if len(labels) > spam:
-            self._label_children[HAM].inc(len(labels) - spam)
+            children[HAM].inc(len(labels) - spam)
 
     def observe_rate_limited(self, key_name: str, kind: str) -> None:
         """One request refused by the rate limits: `key_name` is the key's name in the key store, never the key."""

@@ -24,9 +24,11 @@ def prediction_record(
     model_version: str,
     latency_ms: float,
     requested_by: str | None = None,
+    registry_version: str | None = None,
 ) -> dict[str, Any]:
-    """A /predict request: its texts, each prediction with both models' probabilities, the model, the latency,
-    and the name of the API key that asked (None without keys)."""
+    """A /predict request: its texts, each prediction with both models' probabilities, the model (and its registry
+    version, None when served from a directory), the latency, and the name of the API key that asked (None without
+    keys)."""
     return {
         "timestamp": utc_timestamp(),
         "request_id": request_id,
@@ -43,7 +45,7 @@ def prediction_record(
             }
             for p in predictions
         ],
-        "model": {"name": model_name, "version": model_version},
+        "model": {"name": model_name, "version": model_version, "registry_version": registry_version},
         "latency_ms": latency_ms,
     }
 

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter
 
-from spam_service.api.routes import feedback, operations
+from spam_service.api.routes import admin, feedback, operations
 from spam_service.api.routes.predict import predict_router
 
-ROUTERS: tuple[APIRouter, ...] = (operations.router, feedback.router)
+ROUTERS: tuple[APIRouter, ...] = (operations.router, feedback.router, admin.router)
 
 __all__ = ["ROUTERS", "predict_router"]

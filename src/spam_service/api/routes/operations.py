@@ -24,14 +24,17 @@ from spam_service.api.schemas import (
     HealthResponse,
     InferenceState,
     ModelInfo,
+    ModelSwapState,
     PredictionStoreState,
     ReadyResponse,
     RequestLogState,
+    ServedModelInfo,
     ShadowState,
     StatusResponse,
     ThreadState,
     VaultState,
 )
+from spam_service.request_log.records import utc_timestamp
 
 router = APIRouter()
 
@@ -68,7 +71,7 @@ async def ready(services: ServicesDep) -> JSONResponse:
     classifier = services.classifier
     body = ReadyResponse(
         status="ready" if is_ready else "not_ready",
-        model=ModelInfo(name=classifier.name, version=classifier.version),
+        model=ModelInfo(name=classifier.name, version=classifier.version, registry_version=classifier.registry_version),
         request_log=RequestLogState(**asdict(services.request_log.status())),
         threads=[ThreadState(**asdict(thread)) for thread in services.thread_statuses()],
     )
@@ -88,14 +91,23 @@ async def status(
     vault: VaultDep,
     started_at: StartedAtDep,
 ) -> StatusResponse:
-    """Everything an operator checks first: model and engine (backend, batching), request log (HDFS connection,
-    lines waiting, last error), Vault."""
+    """Everything an operator checks first: model (where from, the latest swap) and engine (backend, batching),
+    request log (HDFS connection, lines waiting, last error), Vault."""
     sink = request_log.status()
+    swap = services.swapper.status()
     return StatusResponse(
         status="ready" if services.ready() else "not_ready",
         version=request.app.version,
         uptime_s=round(time.time() - (started_at or time.time()), 1),
-        model=ModelInfo(name=classifier.name, version=classifier.version),
+        model=ServedModelInfo(
+            name=classifier.name,
+            version=classifier.version,
+            registry_version=classifier.registry_version,
+            uri=classifier.uri or settings.model_source,
+        ),
+        model_swap=ModelSwapState(
+            **{**asdict(swap), "last_attempt_at": utc_timestamp(swap.last_attempt_at) if swap.last_attempt_at else None}
+        ),
         inference=InferenceState(
             backend=classifier.backend,
             workers=inference.workers,

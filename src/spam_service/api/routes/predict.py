@@ -49,10 +49,16 @@ def predict_router(settings: Settings) -> APIRouter:
         check_rate(services, caller, "predict", cost=len(body.text))
         request_id: str = request.state.request_id
         started: float = request.state.started
+        # `classifier` is the model serving when the request started: it answers, and it is the one named in the
+        # answer, the log line and the stored rows, even if a swap replaces it meanwhile.
         # Past the deadline the client gets a 503 and its texts leave the queue unclassified.
-        predictions = await inference.predict(body.text, deadline=started + settings.request_timeout_s)
+        predictions = await inference.predict(
+            body.text, deadline=started + settings.request_timeout_s, classifier=classifier
+        )
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        model = ModelInfo(name=classifier.name, version=classifier.version)
+        model = ModelInfo(
+            name=classifier.name, version=classifier.version, registry_version=classifier.registry_version
+        )
         # Awaited: the line is stored durably before the answer goes out (one fsync shared by concurrent requests), or
         # the client gets a 503 and nothing of the request is kept.
         await request_log.append(
@@ -63,6 +69,7 @@ def predict_router(settings: Settings) -> APIRouter:
                 predictions=predictions,
                 model_name=model.name,
                 model_version=model.version,
+                registry_version=model.registry_version,
                 latency_ms=latency_ms,
                 requested_by=caller.name if caller else None,
             )
@@ -72,6 +79,7 @@ def predict_router(settings: Settings) -> APIRouter:
             request_id,
             model_name=model.name,
             model_version=model.version,
+            registry_version=model.registry_version,
             predictions=[(p.label, p.spam_probability) for p in predictions],
             texts=body.text,
             requested_by=caller.name if caller else None,
@@ -79,13 +87,15 @@ def predict_router(settings: Settings) -> APIRouter:
         if services.shadow is not None:  # O(1): maybe scored by the challenger later, off this path
             services.shadow.offer(request_id, body.text)
         labels = [p.label for p in predictions]
-        metrics.observe_predictions(labels)
+        metrics.observe_predictions(labels, model.version)
         # The request id comes with every log line; message texts only where LOG_TEXTS allows.
         _logger.info(
-            "predict texts=%d spam=%d latency_ms=%.1f key=%s%s",
+            "predict texts=%d spam=%d latency_ms=%.1f model=%s registry_version=%s key=%s%s",
             len(labels),
             labels.count(SPAM),
             latency_ms,
+            model.version,
+            model.registry_version or "-",
             caller.name if caller else "-",
             f" messages={json.dumps(body.text, ensure_ascii=False)}" if settings.log_texts else "",
         )
