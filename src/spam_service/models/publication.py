@@ -12,6 +12,7 @@ import importlib.metadata
 import logging
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,15 @@ OPTIONAL_FILES = ("special_tokens_map.json", "vocab.txt")
 # What loading the servable directory imports, per backend; pinned to what exported it.
 RUNTIME_DISTRIBUTIONS = ("mlflow-skinny", "numpy", "pandas", "tokenizers", "scikit-learn", "joblib")
 BACKEND_DISTRIBUTIONS = {"torch": ("torch", "transformers", "safetensors"), "onnx": ("onnxruntime",)}
+DEFAULT_MAX_TOKENS = 256  # SpamClassifier.load's, for an export whose serving.json does not say
 SMOKE_TEXTS = ["WINNER! Claim your free prize now, call 09061701461", "see you at lunch tomorrow?"]
 
 
 def build_servable(model_dir: Path, destination: Path) -> str:
     """Copy to `destination` what `SpamClassifier.load(destination)` (backend auto) needs, check that it loads and
     predicts with serving.json's default backend, and return that backend."""
-    backend = read_serving_metadata(model_dir).get("default_backend", "torch")
+    metadata = read_serving_metadata(model_dir)
+    backend = metadata.get("default_backend", "torch")
     if backend == "torch":
         weights = next((found for pattern in WEIGHTS_PATTERNS if (found := sorted(model_dir.glob(pattern)))), [])
         backend_files = [path.relative_to(model_dir) for path in weights]
@@ -70,7 +73,7 @@ def build_servable(model_dir: Path, destination: Path) -> str:
     for relative in [*COMMON_FILES, *optional, *backend_files]:
         (destination / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(model_dir / relative, destination / relative)
-    classifier = SpamClassifier.load(destination)
+    classifier = SpamClassifier.load(destination, max_tokens=metadata.get("max_tokens", DEFAULT_MAX_TOKENS))
     if classifier.backend != backend:
         raise RegistryError(f"the servable copy of {model_dir}/ loads with {classifier.backend}, not {backend}")
     classifier.predict(SMOKE_TEXTS)
@@ -104,7 +107,9 @@ def publish_export(run: StageRun, model_dir: Path, metrics: dict[str, Any], back
     with tempfile.TemporaryDirectory(prefix="servable-") as staging:
         servable = Path(staging) / SERVABLE_DIR_NAME
         backend = build_servable(model_dir, servable)
-        with run.registry.translated_errors(f"log the model to run {run.run_id}"):
+        with run.registry.translated_errors(f"log the model to run {run.run_id}"), warnings.catch_warnings():
+            # Advice that does not apply: the signature is given, so neither type hints nor an example are needed.
+            warnings.filterwarnings("ignore", message=".*(Add type hints|An input example was not provided)")
             logged = mlflow.pyfunc.log_model(
                 name=MODEL_ARTIFACT,
                 python_model=SpamClassifierModel(),

@@ -29,15 +29,20 @@ def model_signature() -> Any:
 
 
 class SpamClassifierModel(mlflow.pyfunc.PythonModel):
-    """Loads the servable directory (the `model` artifact) with its default backend; predicts a DataFrame with a
-    `text` column, or a list of strings."""
+    """Loads the servable directory (the `model` artifact) with its default backend and token limit; predicts a
+    DataFrame with a `text` column, or a list of strings (through `mlflow.pyfunc.load_model`, the signature asks for
+    the DataFrame)."""
 
     def load_context(self, context: Any) -> None:
+        from spam_service.model.artifact import read_serving_metadata
         from spam_service.model.classifier import SpamClassifier
 
-        self.classifier = SpamClassifier.load(Path(context.artifacts[SERVABLE_ARTIFACT]))
+        directory = Path(context.artifacts[SERVABLE_ARTIFACT])
+        max_tokens = read_serving_metadata(directory).get("max_tokens", 256)  # the limit it was evaluated with
+        self.classifier = SpamClassifier.load(directory, max_tokens=max_tokens)
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # No annotations: MLflow reads predict's type hints as an input schema, and the signature already is one.
+    def predict(self, context, model_input, params=None):
         import pandas as pd
 
         if isinstance(model_input, pd.DataFrame):

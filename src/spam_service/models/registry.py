@@ -275,10 +275,12 @@ class ModelRegistry:
             staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
             try:
                 source = self.client.get_model_version_download_uri(name, version)
-                mlflow.artifacts.download_artifacts(
-                    artifact_uri=source, dst_path=str(staging), tracking_uri=self.tracking_uri
-                )
-                if not (staging / PYFUNC_METADATA_FILE).is_file():
+                downloaded = Path(
+                    mlflow.artifacts.download_artifacts(
+                        artifact_uri=source, dst_path=str(staging), tracking_uri=self.tracking_uri
+                    )
+                )  # a directory URI lands in staging/<its last component>
+                if not (downloaded / PYFUNC_METADATA_FILE).is_file():
                     raise RegistryError(
                         f"version {version} of {name} at {source} is not an MLflow model ({PYFUNC_METADATA_FILE} "
                         "missing): register models with the pipeline's export stage"
@@ -286,7 +288,7 @@ class ModelRegistry:
                 if target.exists():  # an incomplete earlier attempt (no MLmodel): replace it
                     shutil.rmtree(target)
                 try:
-                    staging.rename(target)
+                    downloaded.rename(target)
                 except OSError:
                     if not (target / PYFUNC_METADATA_FILE).is_file():  # not a concurrent fetch that won: a failure
                         raise

@@ -110,6 +110,8 @@ def dvc_lock_tags(lock_file: Path = DVC_LOCK_FILE) -> dict[str, str]:
 
 def tracked_params(params_file: Path = PARAMS_FILE) -> dict[str, Any]:
     """The params.yaml sections that define the model, flattened (`train.learning_rate`); absent sections skipped."""
+    if not params_file.is_file():  # a stage run outside the pipeline (a test, a notebook): nothing to log
+        return {}
     params = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
     return flatten({section: params[section] for section in TRACKED_PARAM_SECTIONS if section in params})
 
