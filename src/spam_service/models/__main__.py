@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # wrong usage: argparse exits 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # a retry per attempt; the failure itself is our one line
     set_fast_failure_defaults()
     try:
         return run(args)
