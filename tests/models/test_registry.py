@@ -126,3 +126,11 @@ def test_an_unreachable_tracking_server_raises_registry_error_quickly(monkeypatc
     assert not isinstance(raised.value, UnknownModelVersionError) and raised.value.status_code == 503
     assert f"MLFLOW_TRACKING_URI={uri}" in message and "tracking server is running" in message
     assert "\n" not in message
+
+
+def test_a_file_that_is_no_mlflow_store_raises_registry_error_naming_it(tmp_path):
+    database = tmp_path / "mlflow.db"
+    database.write_text("not a database")
+    uri = f"sqlite:///{database}"
+    with pytest.raises(RegistryError, match=f"MLFLOW_TRACKING_URI={uri} .*is an MLflow database"):
+        ModelRegistry(uri).versions()

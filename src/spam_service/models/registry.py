@@ -143,6 +143,8 @@ class ModelRegistry:
     def translated_errors(self, action: str) -> Iterator[None]:
         """MLflow's errors inside become ours: RESOURCE_DOES_NOT_EXIST -> UnknownModelVersionError, anything else
         (an unreachable server, a broken store) -> RegistryError; each one line saying where and what to do."""
+        import requests
+        import sqlalchemy.exc
         from mlflow.exceptions import MlflowException
 
         try:
@@ -154,7 +156,8 @@ class ModelRegistry:
                     f"{self.tracking_uri}; {LIST_HINT}"
                 ) from exc
             raise RegistryError(self._failure(action, exc)) from exc
-        except OSError as exc:
+        # What MLflow lets through unwrapped: a locked or corrupt SQLite store, a broken connection mid-download.
+        except (OSError, sqlalchemy.exc.SQLAlchemyError, requests.RequestException) as exc:
             raise RegistryError(self._failure(action, exc)) from exc
 
     def _failure(self, action: str, exc: BaseException) -> str:
