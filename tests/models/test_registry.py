@@ -55,6 +55,8 @@ def test_a_malformed_registry_uri_is_refused_before_any_io(uri):
 def test_the_default_store_is_created_under_mlruns_of_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     registry = ModelRegistry(DEFAULT_TRACKING_URI)
+    assert registry.tracking_uri == f"sqlite:///{tmp_path}/mlruns/mlflow.db"  # MLflow caches stores by URI
+    assert ModelRegistry("sqlite:///a.db?timeout=5").tracking_uri == f"sqlite:///{tmp_path}/a.db?timeout=5"
     assert not (tmp_path / "mlruns").exists()  # nothing happens until it is used
     assert registry.versions() == [] and registry.aliases() == {}
     assert (tmp_path / "mlruns" / "mlflow.db").is_file()

@@ -81,6 +81,16 @@ def sqlite_store_file(uri: str) -> Path | None:
     return Path(uri.removeprefix(SQLITE_PREFIX).split("?", 1)[0])
 
 
+def absolute_store_uri(uri: str) -> str:
+    """An `sqlite:///relative/path` URI made absolute against the working directory now; others unchanged. MLflow
+    caches stores by URI, so a relative one would keep pointing at the first directory it was used in."""
+    database = sqlite_store_file(uri)
+    if database is None or database.is_absolute():
+        return uri
+    _, separator, query = uri.partition("?")
+    return f"{SQLITE_PREFIX}{database.absolute()}{separator}{query}"
+
+
 def local_artifact_location(uri: str) -> str | None:
     """Where a local SQLite store's runs keep their artifacts: `artifacts/` beside the database (mlruns/artifacts for
     the default store), so nothing lands in ./mlruns/<id> or ./mlartifacts of whatever directory a command ran in.
@@ -122,7 +132,7 @@ class ModelRegistry:
     Does no I/O until a method is called. Not thread-safe; one per thread (MlflowClient is cheap to build)."""
 
     def __init__(self, tracking_uri: str | None = None, name: str = REGISTERED_MODEL) -> None:
-        self.tracking_uri = _resolve_tracking_uri(tracking_uri)
+        self.tracking_uri = absolute_store_uri(_resolve_tracking_uri(tracking_uri))
         self.name = name
         self._client: Any = None
 
