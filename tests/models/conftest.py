@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.mlflow_stores import evaluation_reports, fake_export
+from tests.support.mlflow_stores import publish_fake_export
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,9 @@ class Published:
 
 @pytest.fixture
 def published(tracking_store: str, tiny_bert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Published:
-    from spam_service.models.publication import publish_export
     from spam_service.models.registry import ModelRegistry
-    from spam_service.models.tracking import tracked_run
 
     monkeypatch.chdir(tmp_path)  # stages read params.yaml and dvc.lock in the working directory: none here
-    export = fake_export(tiny_bert_dir, tmp_path / "export")
-    with tracked_run("export") as run:
-        version = publish_export(run, export, *evaluation_reports())
+    version, run_id = publish_fake_export(tiny_bert_dir, tmp_path)
     source = ModelRegistry().get(version).source
-    return Published(tracking_store, version, run.run_id, source, export)
+    return Published(tracking_store, version, run_id, source, tmp_path / "export")

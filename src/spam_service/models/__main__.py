@@ -44,6 +44,12 @@ PROMOTE_HELP = (
 )
 
 
+def _version(value: str) -> str:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a version number: `list` shows them (1, 2, ...)")
+    return str(int(value))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m spam_service.models", description=__doc__.split("\n\n")[0].replace("\n", " ")
@@ -54,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="every version: aliases, test metrics with 95%% intervals, int8 rule, digest")
     promote_parser = commands.add_parser("promote", help=PROMOTE_HELP, description=PROMOTE_HELP.replace("%%", "%"))
-    promote_parser.add_argument("version", help="the version number, e.g. 3")
+    promote_parser.add_argument("version", type=_version, help="the version number, e.g. 3")
     promote_parser.add_argument("--alias", required=True, choices=ALIASES)
     promote_parser.add_argument(
         "--force",
