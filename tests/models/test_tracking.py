@@ -67,6 +67,7 @@ def test_train_starts_the_run_and_evaluate_resumes_it_logging_metrics_artifacts_
     assert run.info.status == "FINISHED" and run.info.run_name == "spam-test"
     assert run.data.params["train.learning_rate"] == "0.0001" and run.data.params["prepare.seed"] == "42"
     assert "evaluate.bootstrap_samples" not in run.data.params  # evaluate's own parameters may change per re-run
+    assert run.data.tags["params.evaluate.bootstrap_samples"] == "1000"
     history = client.get_metric_history(run.info.run_id, "validation.spam_f1")
     assert [(m.step, m.value) for m in history] == [(10, 0.8), (20, 0.9)]
     metrics = run.data.metrics

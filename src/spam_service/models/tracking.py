@@ -53,6 +53,7 @@ TAG_GIT_REVISION = "git_revision"
 TAG_GIT_DIRTY = "git_dirty"
 TAG_FRESH_RUN_REASON = "fresh_run_reason"
 DVC_TAG_PREFIX = "dvc.lock/"  # dvc.lock/<stage>/<path> = md5
+PARAM_TAG_PREFIX = "params."  # params.evaluate.bootstrap_samples = 1000
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -108,12 +109,14 @@ def dvc_lock_tags(lock_file: Path = DVC_LOCK_FILE) -> dict[str, str]:
     return tags
 
 
-def tracked_params(params_file: Path = PARAMS_FILE) -> dict[str, Any]:
-    """The params.yaml sections that define the model, flattened (`train.learning_rate`); absent sections skipped."""
+def tracked_params(
+    sections: tuple[str, ...] = TRACKED_PARAM_SECTIONS, params_file: Path = PARAMS_FILE
+) -> dict[str, Any]:
+    """The params.yaml `sections`, flattened (`train.learning_rate`); absent sections skipped."""
     if not params_file.is_file():  # a stage run outside the pipeline (a test, a notebook): nothing to log
         return {}
     params = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
-    return flatten({section: params[section] for section in TRACKED_PARAM_SECTIONS if section in params})
+    return flatten({section: params[section] for section in sections if section in params})
 
 
 @dataclass
@@ -214,6 +217,9 @@ def tracked_run(
                     TAG_GIT_DIRTY: dirty,
                     f"stage.{stage}": datetime.now(UTC).isoformat(timespec="seconds"),
                     **dvc_lock_tags(),
+                    # A later stage's own section (evaluate, export) may change between re-runs of one trained
+                    # model, which a run parameter cannot: a tag can.
+                    **{f"{PARAM_TAG_PREFIX}{k}": v for k, v in tracked_params((stage,)).items() if stage != "train"},
                 }
             )
             if run_id is None:

@@ -13,6 +13,8 @@ describe that default backend, the one the service runs.
 Two more views say how the models treat text they have not seen, which matters more than the last 0.01 on the
 test split: `test_unseen`, the test messages with no copy in training, and `probe`, a small set of modern SMS
 (smishing, parcel and toll scams, one-time codes) written for this project in `data/probe/`.
+
+The reports' figures and files are logged to the model's MLflow run (`spam_service.models.tracking`).
 """
 
 import json

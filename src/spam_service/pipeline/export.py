@@ -4,6 +4,9 @@ A Hugging Face directory (config, tokenizer, safetensors) that `AutoModelForSequ
 `AutoTokenizer` load as they are, the same network for ONNX Runtime (`onnx/model.onnx`, `onnx/model.int8.onnx`),
 the TF-IDF baseline the service combines with it (`baseline.joblib`), `serving.json` (name, version, token limit,
 default inference backend, metrics, data provenance) and a model card.
+
+Its servable subset is then logged to the model's MLflow run and registered as a new version of `spam-classifier`
+(`spam_service.models.publication`, docs/lifecycle.md).
 """
 
 import hashlib

@@ -3,6 +3,9 @@
 A plain PyTorch loop (no Trainer/accelerate): length-grouped batches with dynamic padding, AdamW with a linear
 warm-up/decay schedule, validation a few times per epoch, early stopping on validation spam F1, and the best
 weights kept. Writes a Hugging Face checkpoint (config, tokenizer, safetensors) plus `training.json`.
+
+Starts the model's MLflow run (parameters, each validation check, the summary) and records its id beside the
+checkpoint, for evaluate and export to log to the same run (`spam_service.models.tracking`, docs/lifecycle.md).
 """
 
 from __future__ import annotations
