@@ -1,6 +1,7 @@
 """Shared fixtures. Servers run for real on loopback ports picked at run time; nothing is mocked."""
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,40 @@ def _prediction_store_in_a_temporary_directory(tmp_path_factory: pytest.TempPath
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _mlflow_tracking_store_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Whatever a test runs (a pipeline stage, the models CLI, a service resolving models:/ URIs) tracks to an
+    SQLite store in a temporary directory, never to ./mlruns; MLflow creates it on first use."""
+    name = "MLFLOW_TRACKING_URI"
+    before = os.environ.get(name)
+    os.environ[name] = f"sqlite:///{tmp_path_factory.mktemp('mlflow-session') / 'mlflow.db'}"
+    yield
+    if before is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = before
+
+
+@pytest.fixture(scope="session")
+def mlflow_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.support.mlflow_stores import create_template_store
+
+    return create_template_store(tmp_path_factory.mktemp("mlflow-template"))
+
+
+@pytest.fixture
+def tracking_store(mlflow_store_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, empty MLflow SQLite store for one test (a copy of the template), set as MLFLOW_TRACKING_URI."""
+    from tests.support.mlflow_stores import STORE_FILE, store_uri
+
+    database = tmp_path / "mlflow-store" / STORE_FILE
+    database.parent.mkdir()
+    shutil.copyfile(mlflow_store_template, database)
+    uri = store_uri(database)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
 
 
 @pytest.fixture(scope="session")

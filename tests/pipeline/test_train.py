@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from spam_service.model.classifier import SpamClassifier
+from spam_service.models.registry import ModelRegistry
 from spam_service.pipeline.base_models import resolve_base_model
 from spam_service.pipeline.dataset import write_jsonl
 from spam_service.pipeline.train import TrainConfig, length_grouped_batches, oversample_spam, train
@@ -67,7 +68,9 @@ def put_in_hub_cache(checkpoint: Path, hub_cache: Path, repo_id: str) -> None:
     (repo / "refs" / "main").write_text(revision)
 
 
-def test_distilbert_base_uncased_by_configuration_trains_from_the_hub_cache(tiny_distilbert_dir, tmp_path):
+def test_distilbert_base_uncased_by_configuration_trains_from_the_hub_cache(
+    tiny_distilbert_dir, tmp_path, tracking_store
+):
     # A tiny random DistilBERT stands in for the real weights under their hub id: the same code path as
     # `model.base: distilbert-base-uncased` on a machine where the hub was reachable once.
     put_in_hub_cache(tiny_distilbert_dir, tmp_path / "hub", "distilbert-base-uncased")
@@ -77,6 +80,17 @@ def test_distilbert_base_uncased_by_configuration_trains_from_the_hub_cache(tiny
     assert json.loads((checkpoint / "config.json").read_text())["model_type"] == "distilbert"
     assert json.loads((checkpoint / "training.json").read_text())["base_model"] == "distilbert-base-uncased"
     assert SpamClassifier.load(checkpoint, max_tokens=32).predict(["win cash prize"])[0].label in {"spam", "ham"}
+
+    # The stage tracked itself: parameters, each validation check at its step, the summary, and the run's id
+    # beside the checkpoint for evaluate and export to resume.
+    run_id = json.loads((checkpoint / "mlflow_run.json").read_text())["run_id"]
+    client = ModelRegistry().client
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.params["model.base"] == "distilbert-base-uncased"
+    assert run.data.params["train.max_epochs"] == "2" and run.data.tags["git_revision"] == "unknown"
+    assert len(client.get_metric_history(run_id, "validation.spam_f1")) == 2  # evals_per_epoch 1, 2 epochs
+    assert "best_validation.spam_f1" in run.data.metrics
+    assert [a.path for a in client.list_artifacts(run_id)] == ["training.json"]
 
 
 def test_uncached_hub_id_offline_fails_with_one_line_saying_what_to_do(tmp_path):

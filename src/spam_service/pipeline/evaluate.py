@@ -13,6 +13,8 @@ describe that default backend, the one the service runs.
 Two more views say how the models treat text they have not seen, which matters more than the last 0.01 on the
 test split: `test_unseen`, the test messages with no copy in training, and `probe`, a small set of modern SMS
 (smishing, parcel and toll scams, one-time codes) written for this project in `data/probe/`.
+
+The reports' figures and files are logged to the model's MLflow run (`spam_service.models.tracking`).
 """
 
 import json
@@ -24,6 +26,8 @@ from pathlib import Path
 from spam_service.model.classifier import Prediction, SpamClassifier
 from spam_service.model.engines import BACKENDS
 from spam_service.model.labels import HAM, LABELS, SPAM
+from spam_service.models.registry import RegistryError
+from spam_service.models.tracking import log_evaluation, tracked_run
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.paths import (
@@ -134,10 +138,10 @@ def plot_confusion_matrices(matrices: dict[str, list[list[int]]], path: Path) ->
     plt.close(figure)
 
 
-def main() -> None:
+def write_reports() -> None:
+    """Classify the test split and the probe with every backend; write the reports (see the module docstring)."""
     from sklearn.metrics import classification_report, confusion_matrix
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("evaluate")
     max_tokens = load_params("export")["max_tokens"]
     test = read_jsonl(split_path("test"))
@@ -216,6 +220,16 @@ def main() -> None:
             view,
             *scores,
         )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        with tracked_run("evaluate") as run:
+            write_reports()
+            log_evaluation(run)
+    except RegistryError as exc:
+        raise SystemExit(f"evaluate: {exc}") from exc
 
 
 if __name__ == "__main__":

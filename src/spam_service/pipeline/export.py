@@ -4,6 +4,9 @@ A Hugging Face directory (config, tokenizer, safetensors) that `AutoModelForSequ
 `AutoTokenizer` load as they are, the same network for ONNX Runtime (`onnx/model.onnx`, `onnx/model.int8.onnx`),
 the TF-IDF baseline the service combines with it (`baseline.joblib`), `serving.json` (name, version, token limit,
 default inference backend, metrics, data provenance) and a model card.
+
+Its servable subset is then logged to the model's MLflow run and registered as a new version of `spam-classifier`
+(`spam_service.models.publication`, docs/lifecycle.md).
 """
 
 import hashlib
@@ -23,6 +26,9 @@ from spam_service.model.artifact import (
     write_serving_metadata,
 )
 from spam_service.model.labels import LABELS
+from spam_service.models.publication import publish_export
+from spam_service.models.registry import RegistryError
+from spam_service.models.tracking import RUN_RECORD_FILE, tracked_run
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.paths import (
     BACKENDS_REPORT,
@@ -150,7 +156,7 @@ def export(
         shutil.rmtree(out_dir)
     (out_dir / ONNX_DIR).mkdir(parents=True)
     for path in checkpoint.iterdir():
-        if path.is_file():
+        if path.is_file() and path.name != RUN_RECORD_FILE:  # the pipeline's run id means nothing elsewhere
             shutil.copyfile(path, out_dir / path.name)
     for filename in ONNX_FILES.values():
         shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
@@ -187,17 +193,31 @@ def export(
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model = load_params("model")
-    metadata = export(
-        CHECKPOINT_DIR,
-        BASELINE_PATH,
-        ONNX_OUT_DIR,
-        export_dir(model["name"]),
-        name=model["name"],
-        base_model=model["base"],
-        max_tokens=load_params("export")["max_tokens"],
-        raw_data=raw_collection(),
+    out_dir = export_dir(model["name"])
+    try:
+        with tracked_run("export") as run:
+            metadata = export(
+                CHECKPOINT_DIR,
+                BASELINE_PATH,
+                ONNX_OUT_DIR,
+                out_dir,
+                name=model["name"],
+                base_model=model["base"],
+                max_tokens=load_params("export")["max_tokens"],
+                raw_data=raw_collection(),
+            )
+            metrics = json.loads(METRICS_REPORT.read_text(encoding="utf-8"))
+            backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
+            registered = publish_export(run, out_dir, metrics, backends)
+    except RegistryError as exc:
+        raise SystemExit(f"export: {exc}") from exc
+    _logger.info(
+        "exported %s version %s to %s/; registered as version %s of the registry's spam-classifier",
+        metadata["name"],
+        metadata["version"],
+        out_dir,
+        registered,
     )
-    _logger.info("exported %s version %s to %s/", metadata["name"], metadata["version"], export_dir(model["name"]))
 
 
 if __name__ == "__main__":

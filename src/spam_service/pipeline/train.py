@@ -3,6 +3,9 @@
 A plain PyTorch loop (no Trainer/accelerate): length-grouped batches with dynamic padding, AdamW with a linear
 warm-up/decay schedule, validation a few times per epoch, early stopping on validation spam F1, and the best
 weights kept. Writes a Hugging Face checkpoint (config, tokenizer, safetensors) plus `training.json`.
+
+Starts the model's MLflow run (parameters, each validation check, the summary) and records its id beside the
+checkpoint, for evaluate and export to log to the same run (`spam_service.models.tracking`, docs/lifecycle.md).
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import math
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from spam_service.model.labels import ID2LABEL, LABEL2ID, SPAM
 from spam_service.model.text import normalize_text
+from spam_service.models.registry import RegistryError
+from spam_service.models.tracking import StageRun, record_run, tracked_run
 from spam_service.pipeline.augment import augment_text
 from spam_service.pipeline.base_models import PACKAGED_BASES, BaseModelError, resolve_base_model
 from spam_service.pipeline.dataset import Example, read_jsonl
@@ -151,8 +156,10 @@ def train(
     out_dir: Path,
     *,
     progress: bool = True,
+    on_evaluation: Callable[[EvalPoint], None] | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune, keep the best validation checkpoint, save it to `out_dir`; return the training history."""
+    """Fine-tune, keep the best validation checkpoint, save it to `out_dir`; return the training history.
+    `on_evaluation` is called with each validation point as it is measured (the MLflow run logs it)."""
     import torch
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -228,6 +235,8 @@ def train(
             val_loss, val_f1, val_accuracy = _evaluate(model, validation_batches, validation_labels)
             point = EvalPoint(eval_at[step], step, val_loss, val_f1, val_accuracy)
             history.append(point)
+            if on_evaluation is not None:
+                on_evaluation(point)
             bar.write(
                 f"  validation @ epoch {point.epoch:.2f}: loss {val_loss:.4f}  "
                 f"spam F1 {val_f1:.4f}  accuracy {val_accuracy:.4f}"
@@ -266,26 +275,40 @@ def train(
     return summary
 
 
+def log_validation(run: StageRun, point: EvalPoint) -> None:
+    """One validation check as MLflow metrics at its training step."""
+    metrics = {"loss": point.loss, "spam_f1": point.spam_f1, "accuracy": point.accuracy, "epoch": point.epoch}
+    run.log_metrics({f"validation.{name}": value for name, value in metrics.items()}, step=point.step)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("train")
-    base_model = load_params("model")["base"]
-    config = TrainConfig(base_model=base_model, **params)
+    model = load_params("model")
+    config = TrainConfig(base_model=model["base"], **params)
     try:
-        summary = train(
-            read_jsonl(split_path("train")),
-            read_jsonl(split_path("validation")),
-            config,
-            CHECKPOINT_DIR,
-        )
-    except BaseModelError as exc:
+        with tracked_run("train", start=True, run_name=model.get("name")) as run:
+            summary = train(
+                read_jsonl(split_path("train")),
+                read_jsonl(split_path("validation")),
+                config,
+                CHECKPOINT_DIR,
+                on_evaluation=lambda point: log_validation(run, point),
+            )
+            best = summary["best"]
+            run.log_metrics({f"best_validation.{k}": best[k] for k in ("loss", "spam_f1", "accuracy", "epoch")})
+            run.log_metrics({"training.steps": summary["steps"], "training.seconds": summary["seconds"]})
+            run.log_artifact(CHECKPOINT_DIR / TRAINING_SUMMARY_FILE)
+            record_run(run, CHECKPOINT_DIR)
+    except (BaseModelError, RegistryError) as exc:
         raise SystemExit(f"train: {exc}") from exc
     _logger.info(
-        "trained %s in %.0f s; best validation spam F1 %.4f at epoch %.2f",
-        base_model,
+        "trained %s in %.0f s; best validation spam F1 %.4f at epoch %.2f (MLflow run %s)",
+        config.base_model,
         summary["seconds"],
         summary["best"]["spam_f1"],
         summary["best"]["epoch"],
+        run.run_id,
     )
 
 
