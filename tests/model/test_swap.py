@@ -184,7 +184,9 @@ def test_the_replaced_model_is_freed_when_its_last_request_finishes(trained_mode
     asyncio.run(scenario())
 
 
-def test_watcher_swaps_when_the_alias_moves_and_not_again_to_a_refused_version(trained_classifier, other_classifier):
+def test_watcher_follows_the_alias_moves_not_again_to_a_refused_version_nor_over_an_operators_swap(
+    trained_classifier, other_classifier
+):
     serving = Serving(trained_classifier)
     names = {"version": "2"}
     loads: list[str] = []
@@ -206,6 +208,12 @@ def test_watcher_swaps_when_the_alias_moves_and_not_again_to_a_refused_version(t
     watcher.check()  # refused once: not loaded again while the alias stays there
     assert loads == [ALIAS, ALIAS] and serving.classifier is other_classifier
     assert swapper.status().last_error == "model at model-cache/3/ is broken (truncated weights)"
+    serving.classifier = trained_classifier  # an operator's swap (POST /admin/model) while the alias stays on 3
+    watcher.check()
+    assert loads == [ALIAS, ALIAS] and serving.classifier is trained_classifier  # not undone
+    names["version"] = "2"
+    watcher.check()  # the alias moved: followed
+    assert loads == [ALIAS, ALIAS, ALIAS] and serving.classifier is other_classifier
 
 
 def test_watcher_logs_a_registry_outage_once_and_its_end(other_classifier, caplog):

@@ -196,9 +196,10 @@ def refusal_for(exc: Exception, serving: ModelSummary) -> Exception:
 
 
 class AliasWatcher:
-    """Every `interval_s`, asks the registry which version `uri` (models:/NAME@ALIAS) names; when that is not the
-    version serving, swaps to it. A version refused once (canary, broken) is not tried again until the alias moves.
-    Registry outages are logged once each and retried with a back-off."""
+    """Every `interval_s`, asks the registry which version `uri` (models:/NAME@ALIAS) names; when the alias has moved
+    to a version that is not serving, swaps to it. It follows the alias's moves, not the served model: an operator's
+    `POST /admin/model` stays until the alias moves again, and a version refused once (canary, broken) is not tried
+    again until then. Registry outages are logged once each and retried with a back-off."""
 
     def __init__(
         self,
@@ -214,7 +215,7 @@ class AliasWatcher:
         self._swapper = swapper
         self._resolve = resolve
         self._current = current
-        self._refused_version: str | None = None
+        self._seen: str | None = current().registry_version  # the alias's version at the last poll that acted
         self._outage = OutageTracker(_logger, first_delay=interval_s, max_delay=max(interval_s, 300.0))
         self._stopping = threading.Event()
         self._thread = SupervisedThread("model-watcher", self._run)
@@ -255,7 +256,10 @@ class AliasWatcher:
             return
         self._outage.succeeded("model watcher: the registry answers again (%s)", self.uri, level=logging.INFO)
         serving = self._current().registry_version
-        if version == serving or version == self._refused_version:
+        if version == self._seen:
+            return
+        if version == serving:
+            self._seen = version
             return
         _logger.info("model watcher: %s now names version %s (serving %s); swapping", self.uri, version, serving)
         try:
@@ -265,4 +269,5 @@ class AliasWatcher:
         except UnavailableError:
             return  # the registry went away meanwhile (logged by the swap): try again next time
         except Exception:
-            self._refused_version = version  # logged by the swap; not retried until the alias moves
+            pass  # refused, and logged by the swap: not retried until the alias moves
+        self._seen = version
