@@ -53,7 +53,11 @@ def test_feedback_sent_right_after_the_prediction_is_stored_and_appended_to_the_
     assert len(lines) == 1
     line = lines[0]
     assert (line["request_id"], line["index"], line["label"], line["predicted_label"]) == (request_id, 0, "ham", "spam")
-    assert line["model"] == {"name": trained_classifier.name, "version": trained_classifier.version}
+    assert line["model"] == {
+        "name": trained_classifier.name,
+        "version": trained_classifier.version,
+        "registry_version": None,  # served from a directory
+    }
     assert line["timestamp"].endswith("Z")
 
 

@@ -90,14 +90,19 @@ def write_reports(reports_dir: Path, metrics: dict, backends: dict) -> None:
     (reports_dir / "errors.jsonl").write_text('{"label": "spam", "text": "x"}\n', encoding="utf-8")
 
 
-def publish_fake_export(checkpoint: Path, workdir: Path, **reports: object) -> tuple[str, str]:
-    """Register a tiny exported model as the export stage does (a run in the `spam-classifier` experiment, the
-    servable subset as its pyfunc model, a version tagged with the gate's figures) in MLFLOW_TRACKING_URI's store.
-    `reports` change the evaluation figures (see evaluation_reports). Returns (version, run id)."""
+def publish(export: Path, workdir: Path, **reports: object) -> tuple[str, str]:
+    """Register the exported model directory `export` as the export stage does (a run in the `spam-classifier`
+    experiment, the servable subset as its pyfunc model, a version tagged with the gate's figures) in
+    MLFLOW_TRACKING_URI's store. `reports` change the evaluation figures (see evaluation_reports). Returns (version,
+    run id)."""
     from spam_service.models.publication import publish_export
     from spam_service.models.tracking import tracked_run
 
-    export = fake_export(checkpoint, workdir / "export")
     with tracked_run("export", run_record=workdir / "no-run-record.json") as run:
         version = publish_export(run, export, *evaluation_reports(**reports))
     return version, run.run_id
+
+
+def publish_fake_export(checkpoint: Path, workdir: Path, **reports: object) -> tuple[str, str]:
+    """`publish` a tiny exported model made around `checkpoint` (see fake_export)."""
+    return publish(fake_export(checkpoint, workdir / "export"), workdir, **reports)

@@ -247,7 +247,6 @@ class PredictionStoreState(BaseModel):
 
 class ShadowState(BaseModel):
     model: ModelInfo = Field(description="The challenger scoring a sample of /predict traffic off the request path.")
-    registry_version: str | None = Field(description="Its version in the model registry; null: a directory.")
     sample_rate: float = Field(description="SHADOW_SAMPLE_RATE: fraction of /predict requests it scores.")
     max_queued_texts: int = Field(description="SHADOW_MAX_QUEUED_TEXTS: beyond it sampled requests are dropped.")
     queued_texts: int = Field(description="Texts waiting for or being scored by the challenger now.")
@@ -264,7 +263,11 @@ class ShadowState(BaseModel):
     def of(cls, status: Any) -> "ShadowState":
         """From the scorer's `ShadowStatus`."""
         fields = asdict(status)
-        model = ModelInfo(name=fields.pop("model_name"), version=fields.pop("model_version"))
+        model = ModelInfo(
+            name=fields.pop("model_name"),
+            version=fields.pop("model_version"),
+            registry_version=fields.pop("registry_version"),
+        )
         return cls(model=model, **fields)
 
 
@@ -338,7 +341,6 @@ class ModelStatistics(StatisticsCounts):
 
 class ShadowStatistics(BaseModel):
     model: ModelInfo = Field(description="The challenger (shadow) model version.")
-    registry_version: str | None = Field(description="Its version in the model registry; null: a directory.")
     first_prediction: str
     last_prediction: str
     agreeing: int = Field(description="Texts the challenger and the served model labelled alike.")

@@ -26,6 +26,7 @@ class FeedbackResult:
     predicted_label: str
     model_name: str
     model_version: str
+    registry_version: str | None
     changed: bool  # stored something new (first feedback, or a different label)
     replaced: str | None  # the earlier, different label this one replaced
 
@@ -74,6 +75,7 @@ class Counts:
 class ModelCounts:
     model_name: str
     model_version: str
+    registry_version: str | None  # None: served from a directory
     first_prediction: datetime
     last_prediction: datetime
     counts: Counts
@@ -121,7 +123,7 @@ def record_feedback(
         raise ValueError("any_prediction=False needs the reporter whose own predictions it may correct")
     statement = (
         sa.select(predictions.c.text_index, predictions.c.label, predictions.c.model_name,
-                  predictions.c.model_version)
+                  predictions.c.model_version, predictions.c.registry_version)
         .where(predictions.c.request_id == request_id)
         .order_by(predictions.c.text_index)
     )  # fmt: skip
@@ -162,6 +164,7 @@ def record_feedback(
         predicted_label=prediction.label,
         model_name=prediction.model_name,
         model_version=prediction.model_version,
+        registry_version=prediction.registry_version,
         changed=changed,
         replaced=earlier if earlier is not None and earlier != label else None,
     )
@@ -212,12 +215,13 @@ def counts_by_model(
         sa.select(
             p.c.model_name,
             p.c.model_version,
+            p.c.registry_version,
             sa.func.min(p.c.predicted_at),
             sa.func.max(p.c.predicted_at),
             *counts_columns(p.c.label, f.c.label),
         )
         .select_from(p.outerjoin(f, feedback_join(reporter)))
-        .group_by(p.c.model_name, p.c.model_version)
+        .group_by(p.c.model_name, p.c.model_version, p.c.registry_version)
         .order_by(sa.func.min(p.c.predicted_at))
     )
     if since is not None:
@@ -227,8 +231,8 @@ def counts_by_model(
     with database.transaction() as connection:
         rows = connection.execute(statement).all()
     return [
-        ModelCounts(name, version, first, last, Counts(*(int(value) for value in counts)))
-        for name, version, first, last, *counts in rows
+        ModelCounts(name, version, registry_version, first, last, Counts(*(int(value) for value in counts)))
+        for name, version, registry_version, first, last, *counts in rows
     ]
 
 

@@ -59,6 +59,7 @@ def feedback_record(
     replaced_label: str | None,
     model_name: str,
     model_version: str,
+    registry_version: str | None = None,
     reported_by: str | None = None,
 ) -> dict[str, Any]:
     """A true label reported for one predicted text (only when it changed what the store held), and who reported
@@ -72,7 +73,7 @@ def feedback_record(
         "label": label,
         "predicted_label": predicted_label,
         "replaced_label": replaced_label,
-        "model": {"name": model_name, "version": model_version},
+        "model": {"name": model_name, "version": model_version, "registry_version": registry_version},
     }
 
 

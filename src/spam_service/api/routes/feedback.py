@@ -65,6 +65,7 @@ async def post_feedback(
                 replaced_label=result.replaced,
                 model_name=result.model_name,
                 model_version=result.model_version,
+                registry_version=result.registry_version,
                 reported_by=caller.name if caller else None,
             )
         )
@@ -165,7 +166,9 @@ async def statistics(
         total=StatisticsCounts(**_counts(total)),
         by_model=[
             ModelStatistics(
-                model=ModelInfo(name=entry.model_name, version=entry.model_version),
+                model=ModelInfo(
+                    name=entry.model_name, version=entry.model_version, registry_version=entry.registry_version
+                ),
                 first_prediction=_iso(entry.first_prediction),  # type: ignore[arg-type]
                 last_prediction=_iso(entry.last_prediction),  # type: ignore[arg-type]
                 **_counts(entry.counts),
@@ -174,8 +177,9 @@ async def statistics(
         ],
         shadow=[
             ShadowStatistics(
-                model=ModelInfo(name=entry.model_name, version=entry.model_version),
-                registry_version=entry.registry_version,
+                model=ModelInfo(
+                    name=entry.model_name, version=entry.model_version, registry_version=entry.registry_version
+                ),
                 first_prediction=_iso(entry.first_prediction),  # type: ignore[arg-type]
                 last_prediction=_iso(entry.last_prediction),  # type: ignore[arg-type]
                 agreeing=entry.agreeing,
