@@ -130,6 +130,14 @@ def test_an_unreachable_tracking_server_raises_registry_error_quickly(monkeypatc
     assert "\n" not in message
 
 
+def test_a_tracking_uri_with_a_password_is_shown_masked(monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    uri = f"http://operator:s3cret-pass@127.0.0.1:{free_port()}"
+    with pytest.raises(RegistryError) as raised:
+        ModelRegistry(uri).resolve("models:/spam-classifier@champion")
+    assert "s3cret-pass" not in str(raised.value) and "operator:***@127.0.0.1" in str(raised.value)
+
+
 def test_a_file_that_is_no_mlflow_store_raises_registry_error_naming_it(tmp_path):
     database = tmp_path / "mlflow.db"
     database.write_text("not a database")

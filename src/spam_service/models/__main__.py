@@ -33,6 +33,7 @@ from spam_service.models.registry import (
     ModelRegistry,
     RegisteredVersion,
     RegistryError,
+    masked_uri,
     set_fast_failure_defaults,
 )
 
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "list":
         versions = registry.versions()
         if not versions:
-            print(f"no versions of {REGISTERED_MODEL} in {registry.tracking_uri}: `dvc repro` registers one")
+            where = masked_uri(registry.tracking_uri)
+            print(f"no versions of {REGISTERED_MODEL} in {where}: `dvc repro` registers one")
             return 0
         print(format_versions(versions))
     elif args.command == "current":

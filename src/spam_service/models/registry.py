@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from spam_service.errors import SpamServiceError, first_line
 
@@ -126,6 +127,22 @@ class RegisteredVersion:
     source: str = ""
 
 
+def masked_uri(uri: str) -> str:
+    """`uri` with the password of its user info, if any, replaced by ***: what messages and logs may show of a
+    tracking URI (a database URI such as postgresql://mlflow:secret@db/mlflow carries one)."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def without_password(text: str, uri: str) -> str:
+    """`text` (an MLflow error, which may quote the URL it called) with `uri`'s password, if any, replaced by ***."""
+    password = urlsplit(uri).password
+    return text.replace(password, "***") if password else text
+
+
 class ModelRegistry:
     """The `spam-classifier` registered model in the MLflow store at `tracking_uri` (see `tracking_uri()`).
 
@@ -161,9 +178,10 @@ class ModelRegistry:
             yield
         except MlflowException as exc:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                cause = without_password(first_line(exc, 200), self.tracking_uri)
                 raise UnknownModelVersionError(
-                    f"cannot {action}: {first_line(exc, 200)} in the registry at MLFLOW_TRACKING_URI="
-                    f"{self.tracking_uri}; {LIST_HINT}"
+                    f"cannot {action}: {cause} in the registry at MLFLOW_TRACKING_URI={masked_uri(self.tracking_uri)}; "
+                    f"{LIST_HINT}"
                 ) from exc
             raise RegistryError(self._failure(action, exc)) from exc
         # What MLflow lets through unwrapped: a locked or corrupt SQLite store, a broken connection mid-download.
@@ -178,7 +196,9 @@ class ModelRegistry:
                 "check that the tracking server is running and reachable, or unset MLFLOW_TRACKING_URI to use the "
                 f"local store ({DEFAULT_TRACKING_URI})"
             )
-        return f"cannot {action} at MLFLOW_TRACKING_URI={self.tracking_uri} ({first_line(exc, 200)}): {hint}"
+        where = masked_uri(self.tracking_uri)
+        cause = without_password(first_line(exc, 200), self.tracking_uri)
+        return f"cannot {action} at MLFLOW_TRACKING_URI={where} ({cause}): {hint}"
 
     # -- reading -------------------------------------------------------------------------------------------------
 

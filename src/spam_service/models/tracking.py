@@ -29,6 +29,7 @@ from spam_service.models.registry import (
     EXPERIMENT,
     ModelRegistry,
     local_artifact_location,
+    masked_uri,
     set_fast_failure_defaults,
 )
 from spam_service.pipeline.params import PARAMS_FILE
@@ -179,7 +180,7 @@ def recorded_run(registry: ModelRegistry, record: Path) -> tuple[str | None, str
         except MlflowException as exc:
             if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
-            return None, f"run {run_id} (from {record}) is not in the store at {registry.tracking_uri}"
+            return None, f"run {run_id} (from {record}) is not in the store at {masked_uri(registry.tracking_uri)}"
     return run_id, ""
 
 
@@ -235,7 +236,7 @@ def tracked_run(
 def record_run(run: StageRun, checkpoint_dir: Path) -> Path:
     """Write the run's id beside the checkpoint, for evaluate and export to resume."""
     path = checkpoint_dir / RUN_RECORD_FILE
-    record = {"run_id": run.run_id, "tracking_uri": run.registry.tracking_uri}
+    record = {"run_id": run.run_id, "tracking_uri": masked_uri(run.registry.tracking_uri)}
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
 
