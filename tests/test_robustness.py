@@ -7,51 +7,24 @@ import http.client
 import json
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.live_server import free_port
 from tests.support.samples import HAM, SPAM
-from tests.support.service_process import memory_kib, reset_peak_rss, run_service, stop, wait_until_ready
+from tests.support.service_process import ServiceProcess, memory_kib, reset_peak_rss, start_service, stop
 from tests.support.wrk import run_wrk
 
 MAX_RSS_GROWTH_KIB = 100 * 1024
 SMALL_ERROR_BYTES = 4096
 
 
-@dataclass
-class Service:
-    url: str
-    port: int
-    process: subprocess.Popen
-
-
-def start_service(trained_model_dir: Path, workdir: Path, **settings: str) -> Service:
-    port = free_port()
-    env = {
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "MODEL_DIR": str(trained_model_dir),
-        "REQUEST_LOG_DIR": str(workdir / "logs"),
-        "PREDICTION_STORE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}",
-        "LOG_LEVEL": "warning",
-        **settings,
-    }
-    process = run_service(env, stdout=(workdir / "stdout.log").open("w"))
-    url = f"http://127.0.0.1:{port}"
-    wait_until_ready(process, url)
-    return Service(url, port, process)
-
-
 @pytest.fixture(scope="module")
-def service(trained_model_dir, tmp_path_factory) -> Iterator[Service]:
+def service(trained_model_dir, tmp_path_factory) -> Iterator[ServiceProcess]:
     running = start_service(
         trained_model_dir,
         tmp_path_factory.mktemp("hostile"),
@@ -72,7 +45,7 @@ class Answer:
     body: dict
 
 
-def measured(service: Service, send) -> Answer:
+def measured(service: ServiceProcess, send) -> Answer:
     """Run `send()` (returns an httpx.Response) and measure it, peak resident memory included."""
     pid = service.process.pid
     reset_peak_rss(pid)
@@ -160,7 +133,7 @@ def test_a_bad_text_never_fails_the_requests_batched_with_it(service):
     assert results == [200, 422] * 20
 
 
-def raw_exchange(service: Service, payload: bytes) -> tuple[bytes, float]:
+def raw_exchange(service: ServiceProcess, payload: bytes) -> tuple[bytes, float]:
     """Send `payload` and nothing more; return what the server wrote before closing the connection, and when."""
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", service.port), timeout=20) as connection:

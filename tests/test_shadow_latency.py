@@ -7,16 +7,13 @@ at 8 connections, interleaved off, on, off, on, so that drift of the machine (ot
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.live_server import free_port
 from tests.support.model_copies import model_copy
 from tests.support.samples import HAM, SPAM
-from tests.support.service_process import run_service, stop, wait_until_ready
+from tests.support.service_process import ServiceProcess, start_service, stop, wait_until_ready
 from tests.support.wrk import run_wrk
 
 CONNECTIONS = 8
@@ -25,35 +22,13 @@ RUN_SECONDS = 5
 P50_MARGIN, P99_MARGIN, FLOOR_S = 0.35, 0.5, 0.005
 
 
-@dataclass
-class Running:
-    url: str
-    process: object
-
-
-def start(trained_model_dir: Path, workdir: Path, **settings: str) -> Running:
-    workdir.mkdir()
-    port = free_port()
-    env = {
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "MODEL_DIR": str(trained_model_dir),
-        "REQUEST_LOG_DIR": str(workdir / "logs"),
-        "PREDICTION_STORE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}",
-        "LOG_LEVEL": "warning",
-        **settings,
-    }
-    process = run_service(env, stdout=(workdir / "stdout.log").open("w"))
-    return Running(f"http://127.0.0.1:{port}", process)
-
-
 @pytest.fixture(scope="module")
-def services(trained_model_dir, tmp_path_factory) -> Iterator[tuple[Running, Running]]:
+def services(trained_model_dir, tmp_path_factory) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
     workdir = tmp_path_factory.mktemp("shadow-latency")
     challenger = model_copy(trained_model_dir, workdir / "challenger", version="challenger-1")
-    off = start(trained_model_dir, workdir / "off")
-    on = start(
-        trained_model_dir, workdir / "on", SHADOW_MODEL_URI=str(challenger), SHADOW_SAMPLE_RATE="1.0"
+    off = start_service(trained_model_dir, workdir / "off", wait=False)
+    on = start_service(
+        trained_model_dir, workdir / "on", wait=False, SHADOW_MODEL_URI=str(challenger), SHADOW_SAMPLE_RATE="1.0"
     )  # started together: the two model loads overlap
     try:
         for running in (off, on):
@@ -64,7 +39,7 @@ def services(trained_model_dir, tmp_path_factory) -> Iterator[tuple[Running, Run
             stop(running.process)
 
 
-def shadow_idle(on: Running) -> dict:
+def shadow_idle(on: ServiceProcess) -> dict:
     """Wait until the challenger has scored what it holds (it would otherwise take CPU from the next run)."""
     deadline = time.monotonic() + 30
     while True:

@@ -6,12 +6,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 
 from tests.support import REPO_ROOT
+from tests.support.live_server import free_port
 
 
 def run_service(
@@ -65,3 +67,32 @@ def memory_kib(pid: int, field: str) -> int:
 def reset_peak_rss(pid: int) -> None:
     """Start VmHWM again from the current resident size (Linux: writing 5 to clear_refs)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+@dataclass
+class ServiceProcess:
+    url: str
+    port: int
+    process: subprocess.Popen
+
+
+def start_service(model_dir: Path, workdir: Path, *, wait: bool = True, **settings: str) -> ServiceProcess:
+    """The service on a free loopback port, serving `model_dir`, its request log, prediction store and application
+    log (stdout.log) under `workdir`; `settings` are more environment variables. With `wait`, returns once ready
+    (without: call `wait_until_ready`, e.g. after starting others, so that their model loads overlap)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "MODEL_DIR": str(model_dir),
+        "REQUEST_LOG_DIR": str(workdir / "logs"),
+        "PREDICTION_STORE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}",
+        "LOG_LEVEL": "warning",
+        **settings,
+    }
+    process = run_service(env, stdout=(workdir / "stdout.log").open("w"))
+    url = f"http://127.0.0.1:{port}"
+    if wait:
+        wait_until_ready(process, url)
+    return ServiceProcess(url, port, process)

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from itertools import islice
 from typing import Any, ClassVar
@@ -96,20 +96,6 @@ class PredictionRow:
     requested_by: str | None = None  # API key name; None with authentication off
     registry_version: str | None = None  # None: served from a directory
 
-    def values(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "text_index": self.text_index,
-            "label": self.label,
-            "spam_probability": self.spam_probability,
-            "model_name": self.model_name,
-            "model_version": self.model_version,
-            "predicted_at": self.predicted_at,
-            "text": self.text,
-            "requested_by": self.requested_by,
-            "registry_version": self.registry_version,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ShadowRow:
@@ -125,17 +111,10 @@ class ShadowRow:
     registry_version: str | None
     predicted_at: datetime  # naive UTC
 
-    def values(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "text_index": self.text_index,
-            "label": self.label,
-            "spam_probability": self.spam_probability,
-            "model_name": self.model_name,
-            "model_version": self.model_version,
-            "registry_version": self.registry_version,
-            "predicted_at": self.predicted_at,
-        }
+
+def row_values(row: PredictionRow | ShadowRow) -> dict[str, Any]:
+    """The row as insert values: its fields are named after its table's columns."""
+    return {field.name: getattr(row, field.name) for field in fields(row)}
 
 
 # What the writer queues; `table` says where each kind goes. In a transaction, predictions are inserted before
@@ -422,7 +401,7 @@ class PredictionStore:
         try:
             with engine.begin() as connection:
                 for table in INSERT_ORDER:
-                    values = [row.values() for _, row in rows if row.table is table]
+                    values = [row_values(row) for _, row in rows if row.table is table]
                     if values:
                         # A retry after a commit whose acknowledgement was lost must not fail on (or duplicate) rows.
                         statement = self.database.insert(table).on_conflict_do_nothing(
