@@ -142,8 +142,15 @@ def test_watching_the_model_needs_a_registry_alias_in_model_uri(uri):
 
 
 @pytest.mark.parametrize(
-    ("uri", "says"), [("  ", "MODEL_URI is empty"), ("models:spam-classifier", "is not a registry URI: write models:/")]
+    ("uri", "says"),
+    [
+        ("  ", "MODEL_URI is empty"),
+        ("models:spam-classifier", "MODEL_URI: 'models:spam-classifier' is not a registry URI: expected models:/"),
+        ("models:/spam-classifier@", "is not a registry URI"),
+        ("models:/spam-classifier/three", "is not a registry URI"),
+    ],
 )
-def test_a_model_uri_that_cannot_work_is_refused_saying_why(uri, says):
-    with pytest.raises(ValidationError, match=says):
-        Settings(_env_file=None, model_uri=uri)
+@pytest.mark.parametrize("setting", ["model_uri", "shadow_model_uri"])
+def test_a_model_uri_that_cannot_work_is_refused_saying_why(setting, uri, says):
+    with pytest.raises(ValidationError, match=says.replace("MODEL_URI", setting.upper())):
+        Settings(_env_file=None, **{setting: uri})

@@ -5,19 +5,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from spam_service.models.registry import UnknownModelVersionError, is_registry_uri, parse_registry_uri
 
 DEFAULT_MODEL_DIR = Path("weights/spam-minilm")
 DEFAULT_PREDICTION_STORE_URL = "sqlite:///data/predictions.sqlite3"  # relative to the working directory
-
-
-def registry_alias(uri: str | None) -> str | None:
-    """The alias of `models:/NAME@ALIAS` (None for a version URI, a directory or None)."""
-    if uri is None or not uri.startswith("models:/"):
-        return None
-    name, at, alias = uri.removeprefix("models:/").partition("@")
-    return alias if at and name and alias and "/" not in alias else None
 
 
 def available_cpus() -> int:
@@ -203,8 +197,9 @@ class Settings(BaseSettings):
     # Shadow scoring: a challenger scores a sample of live traffic after the answers went out, for /statistics.
     shadow_model_uri: str | None = Field(
         None,
-        description="The challenger's exported model directory (unset: no shadow scoring). It scores a sample of "
-        "/predict texts off the request path; its predictions are stored beside the served model's.",
+        description="The challenger: an exported directory or a registry URI (models:/spam-classifier@challenger); "
+        "unset: no shadow scoring. It scores a sample of /predict texts off the request path; its predictions are "
+        "stored beside the served model's.",
     )
     shadow_sample_rate: float = Field(
         0.1, ge=0.0, le=1.0, description="Fraction of /predict requests the challenger scores (chosen at random)."
@@ -224,16 +219,20 @@ class Settings(BaseSettings):
         parse_store_url(value.get_secret_value())  # ValueError names no part of the URL: it may hold a password
         return value
 
-    @field_validator("model_uri")
+    @field_validator("model_uri", "shadow_model_uri")
     @classmethod
-    def _model_uri_is_usable(cls, value: str | None) -> str | None:
+    def _model_uri_is_usable(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        name = info.field_name.upper()
         value = value.strip()
         if not value:
-            raise ValueError("MODEL_URI is empty: set a directory or models:/spam-classifier@champion, or unset it")
-        if value.startswith("models:") and not value.startswith("models:/"):
-            raise ValueError(f"MODEL_URI {value!r} is not a registry URI: write models:/NAME@ALIAS or models:/NAME/N")
+            raise ValueError(f"{name} is empty: set a directory or models:/spam-classifier@champion, or unset it")
+        if value.startswith("models:"):
+            try:
+                parse_registry_uri(value)
+            except UnknownModelVersionError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         return value
 
     @field_validator("model_dir", "request_log_dir", "spool_dir", "api_keys_file", "model_cache_dir")
@@ -266,7 +265,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _model_watching_needs_an_alias(self) -> "Settings":
-        if self.model_watch_interval_s > 0 and registry_alias(self.model_uri) is None:
+        alias = parse_registry_uri(self.model_uri)[1] if self.model_uri and is_registry_uri(self.model_uri) else None
+        if self.model_watch_interval_s > 0 and alias is None:
             raise ValueError(
                 f"MODEL_WATCH_INTERVAL_S={self.model_watch_interval_s:g} needs MODEL_URI to name a registry alias "
                 f"(models:/spam-classifier@champion), not {self.model_uri!r}: set one, or MODEL_WATCH_INTERVAL_S=0"
