@@ -21,10 +21,10 @@ from spam_service.errors import StartupError
 from spam_service.model.batching import MicroBatcher
 from spam_service.model.canary import canary_misses
 from spam_service.model.classifier import SpamClassifier
-from spam_service.model.loading import load_model
+from spam_service.model.loading import load_model, load_model_at_startup
 from spam_service.model.shadow import ShadowScorer, build_shadow_scorer
 from spam_service.model.swap import AliasWatcher, ModelSwapper
-from spam_service.models.registry import ModelRegistry, RegistryError
+from spam_service.models.registry import ModelRegistry
 from spam_service.observability.logging import flush_logs
 from spam_service.observability.prometheus import QueueState, ServiceMetrics
 from spam_service.prediction_store import PredictionStore
@@ -53,10 +53,7 @@ MODEL_WATCHER_STOP_TIMEOUT_S = 1.0
 def load_classifier(settings: Settings) -> SpamClassifier:
     """The model MODEL_URI (else MODEL_DIR) names, with the engine and limits the settings choose, warmed up.
     A registry the service cannot reach is a `StartupError` naming MODEL_URI."""
-    try:
-        return load_model(settings.model_source, settings)
-    except RegistryError as exc:
-        raise StartupError(f"MODEL_URI={settings.model_source}: {exc}") from exc
+    return load_model_at_startup("MODEL_URI", settings.model_source, settings)
 
 
 def warn_of_canary_misses(classifier: SpamClassifier) -> None:

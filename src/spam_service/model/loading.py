@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from spam_service.errors import REPRODUCE_HINT, ModelLoadError
+from spam_service.errors import REPRODUCE_HINT, ModelLoadError, StartupError
 from spam_service.model.artifact import CONFIG_FILE, read_serving_metadata
 from spam_service.model.classifier import SpamClassifier
 from spam_service.model.engines import resolve_backend
-from spam_service.models.registry import ModelRegistry, is_registry_uri
+from spam_service.models.registry import ModelRegistry, RegistryError, is_registry_uri
 from spam_service.settings import Settings
 
 WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is run as well"]
@@ -61,3 +61,14 @@ def load_model(uri: str, settings: Settings, *, threads: Callable[[str], int | N
     # The first passes allocate buffers and pick kernels per shape: pay for them before the first client does.
     classifier.predict(WARM_UP_TEXTS)
     return classifier
+
+
+def load_model_at_startup(
+    setting: str, uri: str, settings: Settings, *, threads: Callable[[str], int | None] | None = None
+) -> SpamClassifier:
+    """`load_model` for a model a setting names at start-up: a registry the service cannot reach, or a version it
+    lacks, is a `StartupError` naming the setting (MODEL_URI, SHADOW_MODEL_URI)."""
+    try:
+        return load_model(uri, settings, threads=threads)
+    except RegistryError as exc:
+        raise StartupError(f"{setting}={uri}: {exc}") from exc

@@ -32,10 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from spam_service.errors import StartupError
 from spam_service.model.classifier import SpamClassifier
-from spam_service.model.loading import load_model
-from spam_service.models.registry import RegistryError
+from spam_service.model.loading import load_model_at_startup
 from spam_service.prediction_store import PredictionStore
 from spam_service.settings import Settings
 from spam_service.supervision import SupervisedThread
@@ -225,8 +223,8 @@ class ShadowScorer:
 
 def load_shadow_classifier(settings: Settings) -> SpamClassifier:
     """The challenger SHADOW_MODEL_URI names (a directory or a registry URI, loaded as the served model is), with the
-    served model's engine settings but one intra-op thread, warmed up. Raises StartupError / ModelLoadError /
-    RegistryError with what to fix."""
+    served model's engine settings but one intra-op thread, warmed up. Raises StartupError (a registry it
+    cannot use, naming SHADOW_MODEL_URI) / ModelLoadError with what to fix."""
     uri = settings.shadow_model_uri
     assert uri is not None
 
@@ -241,10 +239,7 @@ def load_shadow_classifier(settings: Settings) -> SpamClassifier:
             return None
         return 1
 
-    try:
-        return load_model(uri, settings, threads=threads)
-    except RegistryError as exc:
-        raise StartupError(f"SHADOW_MODEL_URI={uri}: {exc}") from exc
+    return load_model_at_startup("SHADOW_MODEL_URI", uri, settings, threads=threads)
 
 
 def build_shadow_scorer(settings: Settings, store: PredictionStore) -> ShadowScorer | None:
