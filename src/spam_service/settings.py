@@ -61,7 +61,13 @@ class Settings(BaseSettings):
         "loaded, checked and swapped in. 0: off.",
     )
     max_tokens: int = Field(256, ge=8, le=4096, description="Texts longer than this many tokens are truncated.")
-    spam_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Spam probability at or above which -> spam.")
+    spam_threshold: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Spam probability at or above which -> spam. Unset: the model's operating point (the threshold "
+        "its export chose on validation for a ham-blocked budget, in serving.json); 0.5 for a model without one.",
+    )
     combine_baseline: bool = Field(
         True, description="Combine with the exported TF-IDF baseline: spam probability = max of the two models."
     )

@@ -9,6 +9,7 @@ import pytest
 from spam_service.errors import ModelLoadError
 from spam_service.model.artifact import weights_digest
 from spam_service.model.classifier import SpamClassifier, plan_forward_passes
+from tests.support.mlflow_stores import fake_export
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok"]
 
@@ -95,3 +96,17 @@ def test_forward_passes_group_similar_lengths_and_cover_every_text_once(max_batc
 def test_long_and_short_texts_are_not_padded_together():
     groups = plan_forward_passes([10] * 8 + [200] * 8, 32)
     assert sorted(map(sorted, groups)) == [list(range(8)), list(range(8, 16))]
+
+
+def test_the_operating_point_in_serving_json_is_served_unless_a_threshold_is_given(tiny_bert_dir, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_bert_dir, model_dir)
+    assert SpamClassifier.load(model_dir, max_tokens=16).spam_threshold == 0.5  # exported before operating points
+    metadata = {"operating_point": {"thresholds": {"combined": 0.73, "transformer": 0.64}}}
+    (model_dir / "serving.json").write_text(json.dumps(metadata))
+    assert SpamClassifier.load(model_dir, max_tokens=16).spam_threshold == 0.64  # no baseline here: transformer's
+    assert SpamClassifier.load(model_dir, max_tokens=16, spam_threshold=0.3).spam_threshold == 0.3
+    with_baseline = fake_export(tiny_bert_dir, tmp_path / "export")
+    (with_baseline / "serving.json").write_text(json.dumps(metadata))
+    assert SpamClassifier.load(with_baseline, max_tokens=16).spam_threshold == 0.73  # combined with the baseline
+    assert SpamClassifier.load(with_baseline, max_tokens=16, combine_baseline=False).spam_threshold == 0.64

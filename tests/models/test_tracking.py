@@ -79,7 +79,16 @@ def test_train_starts_the_run_and_evaluate_resumes_it_logging_metrics_artifacts_
     assert tags["git_revision"] == "unknown" and tags["git_dirty"] == "unknown"  # tmp_path is no git repository
     assert {"stage.train", "stage.evaluate"} <= tags.keys() and "fresh_run_reason" not in tags
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
-    names = ("confusion_matrix.png", "classification_report.txt", "errors.jsonl", "metrics.json", "backends.json")
+    names = (
+        "confusion_matrix.png",
+        "precision_recall.png",
+        "roc.png",
+        "classification_report.txt",
+        "errors.jsonl",
+        "probe_predictions.jsonl",
+        "metrics.json",
+        "backends.json",
+    )
     assert artifacts == {f"reports/{name}" for name in names}
 
 

@@ -32,7 +32,7 @@ def write_workdir(workdir: Path, base_model: Path) -> None:
         "model": {"name": "spam-test", "base": str(base_model)},
         "train": {"max_length": 32, "batch_size": 8, "learning_rate": 3e-3, "max_epochs": 2, "evals_per_epoch": 1},
         "baseline": {"C": 10.0, "class_weight": "balanced"},
-        "evaluate": {"bootstrap_samples": 50, "seed": 42},
+        "evaluate": {"ham_blocked_budget": 0.05, "bootstrap_samples": 50, "seed": 42},
         "export": {"max_tokens": 64},
     }
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
@@ -63,7 +63,9 @@ def test_the_stages_log_one_run_and_export_registers_a_servable_version(tiny_ber
     assert {"validation.spam_f1", "spam_f1", "ci95.spam_f1.low", "ci95.ham_blocked_rate.high"} <= metrics.keys()
     assert {"test_unseen.model.spam_f1", "probe.model.spam_recall", "backends.onnx-int8.served.spam_f1"} <= set(metrics)
     reports = {a.path for a in registry.client.list_artifacts(run_id, "reports")}
-    assert "reports/confusion_matrix.png" in reports and "reports/errors.jsonl" in reports
+    assert {"reports/confusion_matrix.png", "reports/errors.jsonl", "reports/roc.png"} <= reports
+    assert {"reports/precision_recall.png", "reports/probe_predictions.jsonl"} <= reports
+    assert {"operating_point.validation.at_threshold.ham_blocked_rate", "operating_point.probe.roc_auc"} <= set(metrics)
 
     version = registry.get("1")
     serving = json.loads((tmp_path / "weights/spam-test/serving.json").read_text())
@@ -72,3 +74,9 @@ def test_the_stages_log_one_run_and_export_registers_a_servable_version(tiny_ber
     fetched = registry.fetch("models:/spam-classifier/1", tmp_path / "model-cache")
     classifier = SpamClassifier.load(fetched.directory, max_tokens=64)
     assert classifier.backend == serving["default_backend"] and classifier.version == serving["version"]
+    # The operating point chosen on validation is what the export records, registers and serves by default.
+    reported = json.loads((tmp_path / "reports/metrics.json").read_text())
+    threshold = reported["operating_point"]["thresholds"]["combined"]
+    assert serving["operating_point"]["thresholds"]["combined"] == threshold == reported["threshold"]
+    assert reported["operating_point"]["validation"]["at_threshold"]["ham_blocked_rate"] <= 0.05
+    assert float(version.tags["operating_point.threshold"]) == threshold == classifier.spam_threshold

@@ -43,6 +43,16 @@ def read_serving_metadata(model_dir: Path) -> dict[str, Any]:
         raise ModelLoadError(f"{path} is unreadable ({exc}): {REPRODUCE_HINT}") from exc
 
 
+DEFAULT_SPAM_THRESHOLD = 0.5  # for a model exported without an operating point
+
+
+def served_threshold(metadata: dict[str, Any], *, combined: bool) -> float:
+    """The threshold the export chose on validation for the model as it will be served (combined with the
+    baseline, or the transformer alone); 0.5 for a directory exported before operating points."""
+    thresholds = metadata.get("operating_point", {}).get("thresholds", {})
+    return float(thresholds.get("combined" if combined else "transformer", DEFAULT_SPAM_THRESHOLD))
+
+
 def write_serving_metadata(model_dir: Path, metadata: dict[str, Any]) -> None:
     (model_dir / SERVING_METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
 

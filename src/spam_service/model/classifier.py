@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from spam_service.errors import REPRODUCE_HINT, ModelLoadError, first_line
-from spam_service.model.artifact import BASELINE_FILE, CONFIG_FILE, read_serving_metadata, weights_digest
+from spam_service.model.artifact import (
+    BASELINE_FILE,
+    CONFIG_FILE,
+    read_serving_metadata,
+    served_threshold,
+    weights_digest,
+)
 from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.text import normalize_text
@@ -86,7 +92,7 @@ class SpamClassifier:
         backend: str = "auto",
         max_tokens: int = 256,
         batch_size: int = 32,
-        spam_threshold: float = 0.5,
+        spam_threshold: float | None = None,
         threads: int | None = None,
         combine_baseline: bool = True,
         baseline_path: Path | None = None,
@@ -97,7 +103,8 @@ class SpamClassifier:
         `backend` is `auto` (serving.json's `default_backend`, else torch), `torch`, `onnx` or `onnx-int8`; the ONNX
         files are read from `onnx_dir` (default: `onnx/` in the directory). With `combine_baseline`, the baseline
         at `baseline_path` (default: `baseline.joblib` in the directory) is combined with the transformer when that
-        file exists.
+        file exists. `spam_threshold` None serves the operating point the export recorded in serving.json for
+        that combination (0.5 for a directory without one).
         """
         model_dir = Path(model_dir)
         if not (model_dir / CONFIG_FILE).is_file():
@@ -123,7 +130,11 @@ class SpamClassifier:
             version=metadata.get("version") or weights_digest(model_dir),
             max_tokens=max_tokens,
             batch_size=batch_size,
-            spam_threshold=spam_threshold,
+            spam_threshold=(
+                spam_threshold
+                if spam_threshold is not None
+                else served_threshold(metadata, combined=baseline is not None)
+            ),
             baseline=baseline,
         )
 

@@ -52,6 +52,11 @@ BACKEND_DISTRIBUTIONS = {"torch": ("torch", "transformers", "safetensors"), "onn
 DEFAULT_MAX_TOKENS = 256  # SpamClassifier.load's, for an export whose serving.json does not say
 SMOKE_TEXTS = ["WINNER! Claim your free prize now, call 09061701461", "see you at lunch tomorrow?"]
 
+# The operating point the version serves by default (serving.json's, chosen on validation by the evaluate stage).
+TAG_THRESHOLD = "operating_point.threshold"
+TAG_TRANSFORMER_THRESHOLD = "operating_point.transformer_threshold"  # served with COMBINE_BASELINE=false
+TAG_HAM_BLOCKED_BUDGET = "operating_point.ham_blocked_budget"
+
 
 def build_servable(model_dir: Path, destination: Path) -> str:
     """Copy to `destination` what `SpamClassifier.load(destination)` (backend auto) needs, check that it loads and
@@ -117,8 +122,12 @@ def publish_export(run: StageRun, model_dir: Path, metrics: dict[str, Any], back
                 signature=model_signature(),
                 pip_requirements=pip_requirements(backend),
             )
+    operating_point = metrics["operating_point"]
     tags = {
         **figures.as_tags(),
+        TAG_THRESHOLD: repr(operating_point["thresholds"]["combined"]),
+        TAG_TRANSFORMER_THRESHOLD: repr(operating_point["thresholds"]["transformer"]),
+        TAG_HAM_BLOCKED_BUDGET: repr(operating_point["ham_blocked_budget"]),
         TAG_MODEL_DIGEST: digest,
         TAG_GIT_REVISION: revision if dirty != "true" else f"{revision} (dirty)",
         "default_backend": backend,

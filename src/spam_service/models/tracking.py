@@ -40,6 +40,9 @@ from spam_service.pipeline.paths import (
     CONFUSION_MATRIX_PLOT,
     ERRORS_REPORT,
     METRICS_REPORT,
+    PRECISION_RECALL_PLOT,
+    PROBE_PREDICTIONS,
+    ROC_PLOT,
 )
 
 _logger = logging.getLogger(__name__)
@@ -47,7 +50,16 @@ _logger = logging.getLogger(__name__)
 RUN_RECORD_FILE = "mlflow_run.json"  # in the checkpoint: which run trained it (weights_digest ignores it)
 DVC_LOCK_FILE = Path("dvc.lock")
 TRACKED_PARAM_SECTIONS = ("prepare", "model", "train")  # what makes the model; logged once, as run parameters
-EVALUATION_ARTIFACTS = (CONFUSION_MATRIX_PLOT, CLASSIFICATION_REPORT, ERRORS_REPORT, METRICS_REPORT, BACKENDS_REPORT)
+EVALUATION_ARTIFACTS = (
+    CONFUSION_MATRIX_PLOT,
+    PRECISION_RECALL_PLOT,
+    ROC_PLOT,
+    CLASSIFICATION_REPORT,
+    ERRORS_REPORT,
+    PROBE_PREDICTIONS,
+    METRICS_REPORT,
+    BACKENDS_REPORT,
+)
 UNKNOWN = "unknown"
 
 TAG_GIT_REVISION = "git_revision"

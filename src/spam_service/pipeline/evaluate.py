@@ -10,6 +10,12 @@ holds each one's spam F1 (served and transformer alone) and speed, and the defau
 the fastest backend whose test spam F1, served and alone, is within 0.005 of torch fp32's. The other reports
 describe that default backend, the one the service runs.
 
+The served threshold is the operating point (`spam_service.pipeline.operating_point`): the lowest threshold that
+blocks at most `evaluate.ham_blocked_budget` of validation ham. Every figure of the served model and the
+transformer alone is at its threshold (the baseline alone at 0.5); `operating_point` in metrics.json gives each
+set at that threshold and at 0.5 with ROC AUC, average precision and the spam caught at 1% ham flagged, and
+reports/precision_recall.png and reports/roc.png draw the curves.
+
 Two more views say how the models treat text they have not seen, which matters more than the last 0.01 on the
 test split: `test_unseen`, the test messages with no copy in training, and `probe`, a small set of modern SMS
 (smishing, parcel and toll scams, one-time codes) written for this project in `data/probe/`.
@@ -20,15 +26,17 @@ The reports' figures and files are logged to the model's MLflow run (`spam_servi
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from spam_service.model.classifier import Prediction, SpamClassifier
 from spam_service.model.engines import BACKENDS
-from spam_service.model.labels import HAM, LABELS, SPAM
+from spam_service.model.labels import LABELS, SPAM
 from spam_service.models.registry import RegistryError
 from spam_service.models.tracking import log_evaluation, tracked_run
 from spam_service.pipeline.dataset import Example, dedup_key, read_collection, read_jsonl
+from spam_service.pipeline.operating_point import choose_threshold, labels_at, plot_curves, view_at
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.paths import (
     BACKENDS_REPORT,
@@ -39,8 +47,11 @@ from spam_service.pipeline.paths import (
     ERRORS_REPORT,
     METRICS_REPORT,
     ONNX_OUT_DIR,
+    PRECISION_RECALL_PLOT,
     PROBE_PATH,
+    PROBE_PREDICTIONS,
     REPORTS_DIR,
+    ROC_PLOT,
     split_path,
 )
 from spam_service.pipeline.scores import binary_metrics, metrics_with_intervals
@@ -49,19 +60,42 @@ _logger = logging.getLogger(__name__)
 
 F1_TOLERANCE = 0.005  # how much test spam F1 a faster backend may give up against torch fp32
 SERVING_BATCH_SIZE = 32  # speed is measured at the service's default INFERENCE_BATCH_SIZE
+VIEWS = ("model", "transformer", "baseline")
 
 
-def verdicts(predictions: list[Prediction], threshold: float) -> dict[str, list[str]]:
-    """Labels of the served combination and of each model alone, at the same threshold."""
-
-    def label(probability: float | None) -> str:
-        return SPAM if probability is not None and probability >= threshold else HAM
-
-    return {
-        "model": [p.label for p in predictions],
-        "transformer": [label(p.transformer_probability) for p in predictions],
-        "baseline": [label(p.baseline_probability) for p in predictions],
+def verdicts(predictions: list[Prediction], thresholds: dict[str, float]) -> dict[str, list[str]]:
+    """Labels of the served combination and of each model alone, each at its own threshold."""
+    scores = {
+        "model": [p.spam_probability for p in predictions],
+        "transformer": [p.transformer_probability for p in predictions],
+        "baseline": [p.baseline_probability or 0.0 for p in predictions],
     }
+    return {name: labels_at(values, thresholds[name]) for name, values in scores.items()}
+
+
+def served_thresholds(validation: list[Example], predictions: list[Prediction], budget: float) -> dict[str, float]:
+    """Each view's threshold: the served combination and the transformer alone (what COMBINE_BASELINE=false
+    serves) at the ham-blocked budget on validation; the baseline alone, never served, at 0.5."""
+    truth = [e.label for e in validation]
+    return {
+        "model": choose_threshold(truth, [p.spam_probability for p in predictions], budget),
+        "transformer": choose_threshold(truth, [p.transformer_probability for p in predictions], budget),
+        "baseline": 0.5,
+    }
+
+
+def write_predictions(path: Path, rows: Iterable[tuple[Example, Prediction]]) -> None:
+    """JSON lines of each message's true label, its scores (served, transformer, baseline) and text."""
+    with path.open("w", encoding="utf-8") as handle:
+        for example, prediction in rows:
+            row = {
+                "label": example.label,
+                "spam_probability": round(prediction.spam_probability, 4),
+                "transformer": round(prediction.transformer_probability, 4),
+                "baseline": round(prediction.baseline_probability or 0.0, 4),
+                "text": example.text,
+            }
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def compare_on(examples: list[Example], labels: dict[str, list[str]]) -> dict:
@@ -96,7 +130,7 @@ def run_backend(backend: str, texts: list[str], truth: list[str], max_tokens: in
     started = time.perf_counter()
     predictions = classifier.predict(texts)
     seconds = time.perf_counter() - started
-    labels = verdicts(predictions, classifier.spam_threshold)
+    labels = verdicts(predictions, dict.fromkeys(VIEWS, classifier.spam_threshold))
     summary = {
         view: {key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_precision", "spam_recall")}
         for view, name in (("served", "model"), ("transformer", "transformer"))
@@ -145,29 +179,47 @@ def write_reports() -> None:
     params = load_params("evaluate")
     max_tokens = load_params("export")["max_tokens"]
     test = read_jsonl(split_path("test"))
+    validation = read_jsonl(split_path("validation"))
     probe = read_collection(PROBE_PATH)
     truth = [e.label for e in test]
 
     runs = {backend: run_backend(backend, [e.text for e in test], truth, max_tokens) for backend in BACKENDS}
     default = choose_default_backend({backend: run.summary for backend, run in runs.items()})
     classifier, predictions = runs[default].classifier, runs[default].predictions
-    labels = verdicts(predictions, classifier.spam_threshold)
+    validation_predictions = classifier.predict([e.text for e in validation])
+    probe_predictions = classifier.predict([e.text for e in probe])
+    thresholds = served_thresholds(validation, validation_predictions, params["ham_blocked_budget"])
+    labels = verdicts(predictions, thresholds)
     seen = {dedup_key(e.text) for e in read_jsonl(split_path("train"))}
     unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
 
+    served_scores = {
+        "validation": ([e.label for e in validation], [p.spam_probability for p in validation_predictions]),
+        "test": (truth, [p.spam_probability for p in predictions]),
+        "probe": ([e.label for e in probe], [p.spam_probability for p in probe_predictions]),
+    }
     bootstrap = {"samples": params["bootstrap_samples"], "seed": params["seed"]}
     metrics = {
         **metrics_with_intervals(truth, labels["model"], **bootstrap),
         "backend": default,
         "n_test": len(truth),
         "n_test_spam": truth.count(SPAM),
-        "threshold": classifier.spam_threshold,
+        "threshold": thresholds["model"],
         "transformer": metrics_with_intervals(truth, labels["transformer"], **bootstrap),
         "baseline": metrics_with_intervals(truth, labels["baseline"], **bootstrap),
         "test_unseen": compare_on(
             [test[i] for i in unseen], {name: [v[i] for i in unseen] for name, v in labels.items()}
         ),
-        "probe": compare_on(probe, verdicts(classifier.predict([e.text for e in probe]), classifier.spam_threshold)),
+        "probe": compare_on(probe, verdicts(probe_predictions, thresholds)),
+        "operating_point": {
+            "ham_blocked_budget": params["ham_blocked_budget"],
+            "chosen_on": "validation",
+            "thresholds": {"combined": thresholds["model"], "transformer": thresholds["transformer"]},
+            **{
+                view: view_at(view_truth, scores, thresholds["model"])
+                for view, (view_truth, scores) in served_scores.items()
+            },
+        },
     }
     REPORTS_DIR.mkdir(exist_ok=True)
     METRICS_REPORT.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
@@ -180,6 +232,9 @@ def write_reports() -> None:
     }
     BACKENDS_REPORT.write_text(json.dumps(backends, indent=2) + "\n", encoding="utf-8")
 
+    plot_curves(served_scores, thresholds["model"], PRECISION_RECALL_PLOT, ROC_PLOT)
+    write_predictions(PROBE_PREDICTIONS, zip(probe, probe_predictions, strict=True))
+
     titles = {"model": "served (combined)", "transformer": "transformer alone", "baseline": "TF-IDF baseline alone"}
     matrices = {titles[n]: confusion_matrix(truth, v, labels=list(LABELS)).tolist() for n, v in labels.items()}
     plot_confusion_matrices(matrices, CONFUSION_MATRIX_PLOT)
@@ -188,16 +243,8 @@ def write_reports() -> None:
         for name, predicted in labels.items()
     )
     CLASSIFICATION_REPORT.write_text(report, encoding="utf-8")
-    with ERRORS_REPORT.open("w", encoding="utf-8") as handle:
-        for example, prediction in zip(test, predictions, strict=True):
-            if prediction.label != example.label:
-                row = {
-                    "label": example.label,
-                    "spam_probability": round(prediction.spam_probability, 4),
-                    "transformer": round(prediction.transformer_probability, 4),
-                    "baseline": round(prediction.baseline_probability or 0.0, 4),
-                }
-                handle.write(json.dumps({**row, "text": example.text}, ensure_ascii=False) + "\n")
+    misses = zip(test, predictions, labels["model"], strict=True)
+    write_predictions(ERRORS_REPORT, ((e, p) for e, p, label in misses if label != e.label))
     views = {
         "test": {name: metrics if name == "model" else metrics[name] for name in labels},
         "test_unseen": metrics["test_unseen"],
@@ -212,6 +259,23 @@ def write_reports() -> None:
             result["transformer"]["spam_f1"],
             result["texts_per_s"],
             "  <- default" if backend == default else "",
+        )
+    operating_point = metrics["operating_point"]
+    _logger.info(
+        "threshold %.4f (transformer alone %.4f): the lowest blocking at most %.2f%% of validation ham",
+        thresholds["model"],
+        thresholds["transformer"],
+        100 * params["ham_blocked_budget"],
+    )
+    for view in served_scores:
+        at = operating_point[view]["at_threshold"]
+        _logger.info(
+            "%-11s at the threshold: spam caught %.4f, ham flagged %.4f | ROC AUC %.4f, spam caught at 1%% ham %.4f",
+            view,
+            at["spam_recall"],
+            at["ham_blocked_rate"],
+            operating_point[view]["roc_auc"],
+            operating_point[view]["spam_recall_at_1pct_ham"],
         )
     for view, data in views.items():
         scores = [data[m][key] for m in ("model", "transformer", "baseline") for key in ("spam_f1", "spam_recall")]

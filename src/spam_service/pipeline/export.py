@@ -74,6 +74,15 @@ def backends_table(backends: dict[str, Any]) -> str:
     )
 
 
+def operating_row(name: str, view: dict[str, Any]) -> str:
+    at, half = view["at_threshold"], view["at_0.5"]
+    return (
+        f"| {name} ({view['n']}, {view['n_spam']} spam) | {at['spam_recall']:.4f} | {at['ham_blocked_rate']:.4f} "
+        f"| {half['spam_recall']:.4f} / {half['ham_blocked_rate']:.4f} | {view['roc_auc']:.4f} "
+        f"| {view['spam_recall_at_1pct_ham']:.4f} |"
+    )
+
+
 def model_card(
     metadata: dict[str, Any], metrics: dict[str, Any], training: dict[str, Any], backends: dict[str, Any]
 ) -> str:
@@ -88,6 +97,9 @@ def model_card(
         + " |"
         for view, title in (("test_unseen", "test messages unseen in training"), ("probe", "modern SMS probe"))
     )
+    operating = metrics["operating_point"]
+    thresholds = operating["thresholds"]
+    operating_rows = "\n".join(operating_row(view, operating[view]) for view in ("validation", "test", "probe"))
     data = metadata["data"]
     fp32, int8 = (f"{ONNX_DIR}/{ONNX_FILES[backend]}" for backend in ("onnx", "onnx-int8"))
     return f"""# {metadata["name"]} ({metadata["version"]})
@@ -107,7 +119,8 @@ truncate at {metadata["max_tokens"]} tokens, as the service does.
 
 ## Test-split metrics
 Held-out stratified 20% ({metrics["n_test"]} messages, {metrics["n_test_spam"]} spam); copies of a message never
-straddle train and validation. 95% bootstrap intervals in brackets; threshold {metrics["threshold"]}.
+straddle train and validation. 95% bootstrap intervals in brackets; threshold {metrics["threshold"]} (the operating
+point below).
 
 | metric | served (combined) | transformer alone | baseline alone |
 | --- | --- | --- | --- |
@@ -118,6 +131,16 @@ Spam recall / F1 on text the models have not seen:
 | set | served | transformer | baseline |
 | --- | --- | --- | --- |
 {views}
+
+## Operating point
+
+The service labels a message spam at spam probability >= {thresholds["combined"]} (the transformer alone, with
+`COMBINE_BASELINE=false`: >= {thresholds["transformer"]}) unless `SPAM_THRESHOLD` says otherwise: the lowest threshold
+that blocks at most {100 * operating["ham_blocked_budget"]:.2f}% of validation ham. How it holds elsewhere:
+
+| set | spam caught | ham flagged | at 0.5: caught / flagged | ROC AUC | spam caught at 1% ham flagged |
+| --- | --- | --- | --- | --- | --- |
+{operating_rows}
 
 Served by `{backends["default_backend"]}` unless `INFERENCE_BACKEND` says otherwise ({backends["rule"]}); the
 table above is that backend's. Each backend on the test split (speed: texts/s in batches of {backends["batch_size"]}
@@ -179,6 +202,9 @@ def export(
         "labels": list(LABELS),
         "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
         "metrics": {key: metrics[key] for key in METRIC_NAMES},
+        "operating_point": {
+            key: metrics["operating_point"][key] for key in ("ham_blocked_budget", "chosen_on", "thresholds")
+        },
         "backends": backends["backends"],
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},
     }

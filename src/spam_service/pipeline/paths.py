@@ -23,6 +23,9 @@ BACKENDS_REPORT = REPORTS_DIR / "backends.json"
 CONFUSION_MATRIX_PLOT = REPORTS_DIR / "confusion_matrix.png"
 CLASSIFICATION_REPORT = REPORTS_DIR / "classification_report.txt"
 ERRORS_REPORT = REPORTS_DIR / "errors.jsonl"
+PROBE_PREDICTIONS = REPORTS_DIR / "probe_predictions.jsonl"  # every probe message with its scores
+PRECISION_RECALL_PLOT = REPORTS_DIR / "precision_recall.png"
+ROC_PLOT = REPORTS_DIR / "roc.png"
 
 WEIGHTS_DIR = Path("weights")
 
