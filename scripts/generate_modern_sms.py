@@ -249,6 +249,23 @@ def opt_out(rng: random.Random) -> str:
 # COMMON_SLOTS. One placeholder used twice in a template gets one value.
 # ---------------------------------------------------------------------------------------------------------------
 
+
+def legit_short(rng: random.Random) -> str:
+    """A harmless link of the kind friends, schools and real services send, shorteners included."""
+    return rng.choice(
+        (
+            short_link(rng),
+            short_link(rng),
+            f"https://forms.gle/{_alnum(rng, 10)}",
+            f"youtu.be/{_alnum(rng, 11)}",
+            f"https://maps.app.goo.gl/{_alnum(rng, 9)}",
+            f"https://photos.app.goo.gl/{_alnum(rng, 10)}",
+            f"g.co/{_alnum(rng, 6)}",
+            f"https://docs.google.com/document/d/{_alnum(rng, 12)}",
+        )
+    )
+
+
 COMMON_SLOTS: dict[str, Slot] = {
     "name": pick(*FIRST_NAMES),
     "name2": pick(*FIRST_NAMES),
@@ -279,6 +296,7 @@ COMMON_SLOTS: dict[str, Slot] = {
     "emoji": pick(*EMOJIS_ANY),
     "chat_emoji": pick(*EMOJIS_CHAT),
     "hash": lambda rng: _alnum(rng, 11),
+    "legit_short": legit_short,
 }
 
 CARRIERS = (
@@ -844,6 +862,8 @@ HAM: tuple[Category, ...] = (
         "ham",
         (
             "New sign-in to your {service} account from {device} in {city}. If this was you, no action needed.",
+            "{service}: new login on {device}. Review it at {legit_short} if you don't recognise it.",
+            "Verify your new email for {service} in the app. Link expires in {mins} mins.",
             "{service}: your password was changed on {date}. If you didn't do this, reset it in the app.",
             "We noticed a login from a new device. If this was you, you can ignore this message. - {service}",
             "Your {service} account was accessed from {device}. Not you? Go to Settings > Security.",
@@ -862,6 +882,10 @@ HAM: tuple[Category, ...] = (
         "group_notice",
         "ham",
         (
+            "Please fill the trip consent form by {date}: {legit_short}",
+            "Annual day photos are up: {legit_short} - Class teacher",
+            "Team lunch on {date} at {time}. RSVP here: {legit_short}",
+            "Reminder: society maintenance of {amount} due by {date}. Pay on the app or at the office.",
             "School closed on {date} due to heavy rain. Classes resume the next day. - Principal",
             "Reminder: PTM for class {grade} on {date} at {time}. Parents please attend.",
             "Team, stand-up moved to {time} tomorrow. Same link.",
@@ -885,6 +909,11 @@ HAM: tuple[Category, ...] = (
         "personal_chat",
         "ham",
         (
+            "check this out {legit_short} {chat_emoji}",
+            "got the offer!! joining next month {chat_emoji}",
+            "Here's the menu, pick what u want {legit_short}",
+            "this is the flat I told u about {legit_short}",
+            "can you claim the parcel from reception, it's under my name",
             "omw, {mins} mins{tail}",
             "can u grab {grocery} on ur way back{tail}",
             "Running late, be there by {time}{tail}",
@@ -978,6 +1007,11 @@ HAM: tuple[Category, ...] = (
             "Your cashback of {amount} from {retailer} has been added to your wallet.",
             "Your insurance policy {ref} has been renewed. Documents sent to your registered email.",
             "Hi {name}, your {retailer} gift card balance is {amount}.",
+            "Your KYC with {retailer} Pay is complete. No further action is needed.",
+            "Your insurance claim {ref} has been approved. Amount of {amount} will be paid to your account.",
+            "Your {service} receipt for {amount} is here: {legit_short}",
+            "Thanks for your feedback! Rate your recent {retailer} order: {legit_short}",
+            "Your offer letter from {retailer} has been emailed. Accept it on the careers portal by {date}.",
         ),
         {
             "retailer": pick(*RETAILERS),
