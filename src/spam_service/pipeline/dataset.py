@@ -12,7 +12,6 @@ from pathlib import Path
 from spam_service.model.labels import LABELS
 from spam_service.model.text import normalize_text
 
-
 COLLECTION_SOURCE = "sms-collection"  # the SMS Spam Collection (2012)
 MODERN_SOURCE = "modern-synthetic"  # data/modern: this project's generated 2018-2025-style SMS
 
