@@ -996,8 +996,8 @@ HAM: tuple[Category, ...] = (
         weight=1.0,
     ),
     Category(
-        "legit_marketing_service",
-        "ham",  # service messages from a company the customer deals with, not marketing: the hard side for spam
+        "service_notice",
+        "ham",  # refunds, receipts, renewals from a service the customer uses: the hard side of promotions
         (
             "Your {retailer} refund of {amount} has been processed and will reflect in 5-7 days.",
             "Thanks for shopping at {retailer}! Your receipt: {receipt}",
