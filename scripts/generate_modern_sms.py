@@ -762,7 +762,7 @@ HAM: tuple[Category, ...] = (
             "Good news, your {shop} return was received and your refund of {amount} has been issued.",
             "Track your {carrier} parcel at {track_link}. Reply STOP to opt out of delivery texts",
             "Your food order from {restaurant} has been picked up. Arriving in {mins} mins.",
-            "Parcel {track} was delivered to your neighbour at No. {num}. Photo in the app.",
+            "Parcel {track} was delivered to your neighbour at No. {num}. See the photo in your app.",
             "Your order {order} is ready for collection at {shop} {city}. Bring this code: {code6}",
             "Your Flipkart order has been delivered. Rate your experience: {track_link}",
             "{carrier} has your parcel and will deliver it on {date}. Want to change the day? {track_link}",
