@@ -64,8 +64,13 @@ def test_messages_are_distinct_and_none_copies_the_probe_or_the_collection(moder
     assert not set(keys) & collection
 
 
-@pytest.mark.parametrize("cue", ["http", "bit.ly", "www.", "otp", "code", "urgent", "refund", "deliver", "₹", "£", "$"])
+SHORTENERS = ("bit.ly/", "tinyurl.com/", "t.co/", "cutt.ly/", "is.gd/", "rb.gy/", "shorturl.at/", "tiny.cc/")
+CUES = {"shortened link": SHORTENERS, **{cue: (cue,) for cue in ("http", "www.", "otp", "code", "urgent", "refund")}}
+CUES |= {cue: (cue,) for cue in ("deliver", "kyc", "claim", "unpaid", "₹", "£", "$", "reply stop")}
+
+
+@pytest.mark.parametrize("cue", CUES)
 def test_a_cue_of_modern_spam_appears_in_ham_too(modern, cue):
     """Links, money, codes and urgency are in both classes, so the model cannot learn one of them as the label."""
-    counts = Counter(e.label for e in modern if cue in e.text.lower())
+    counts = Counter(e.label for e in modern if any(part in e.text.lower() for part in CUES[cue]))
     assert counts["ham"] >= 3 and counts["spam"] >= 3, counts
