@@ -113,7 +113,11 @@ def test_every_stage_runs_a_pipeline_module():
 
 def test_every_data_path_in_dvc_yaml_is_in_the_paths_table():
     table = {value for value in vars(paths).values() if isinstance(value, Path)}
-    table |= {paths.raw_collection(PARAMS_FILE), paths.export_dir(PARAMS["model"]["name"])}
+    table |= {
+        paths.raw_collection(PARAMS_FILE),
+        paths.modern_collection(PARAMS_FILE),
+        paths.export_dir(PARAMS["model"]["name"]),
+    }
     table |= {paths.split_path(name) for name in ("train", "validation", "test")}
     unknown = [
         f"{name}: {path}"

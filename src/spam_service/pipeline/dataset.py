@@ -12,15 +12,19 @@ from pathlib import Path
 from spam_service.model.labels import LABELS
 from spam_service.model.text import normalize_text
 
+COLLECTION_SOURCE = "sms-collection"  # the SMS Spam Collection (2012)
+MODERN_SOURCE = "modern-synthetic"  # data/modern: this project's generated 2018-2025-style SMS
+
 
 @dataclass(frozen=True, slots=True)
 class Example:
     text: str
     label: str
+    source: str = COLLECTION_SOURCE  # the default reads the JSON lines written before sources existed
 
 
-def read_collection(path: Path) -> list[Example]:
-    """Parse `label<TAB>text` lines; raise ValueError naming the first bad line."""
+def read_collection(path: Path, source: str = COLLECTION_SOURCE) -> list[Example]:
+    """Parse `label<TAB>text` lines into examples from `source`; raise ValueError naming the first bad line."""
     examples = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -30,7 +34,7 @@ def read_collection(path: Path) -> list[Example]:
             label, sep, text = line.partition("\t")
             if not sep or label not in LABELS:
                 raise ValueError(f"{path}:{number}: expected `ham|spam<TAB>text`, got {line[:60]!r}")
-            examples.append(Example(text=text, label=label))
+            examples.append(Example(text=text, label=label, source=source))
     return examples
 
 

@@ -35,6 +35,11 @@ def raw_collection(params_file: Path = PARAMS_FILE) -> Path:
     return Path(load_params("prepare", params_file)["raw"])
 
 
+def modern_collection(params_file: Path = PARAMS_FILE) -> Path:
+    """The synthetic modern SMS that prepare adds to every split (`prepare.modern`; see data/modern/README.md)."""
+    return Path(load_params("prepare", params_file)["modern"])
+
+
 def split_path(name: str, prepared_dir: Path = PREPARED_DIR) -> Path:
     """The JSON-lines file of one split: `train`, `validation` or `test`, as `dataset.split_examples` names them."""
     return prepared_dir / f"{name}.jsonl"
