@@ -23,12 +23,15 @@ def write_workdir(workdir: Path, base_model: Path) -> None:
     rows = [f"{e.label}\t{e.text} {i}" for i, e in enumerate(synthetic(150, seed=7))]  # numbered: no duplicates
     (workdir / "data" / "raw").mkdir(parents=True)
     (workdir / "data" / "raw" / "collection.tsv").write_text("\n".join(rows) + "\n")
+    (workdir / "data" / "modern").mkdir()
+    modern = [f"{e.label}\t{e.text} m{i}" for i, e in enumerate(synthetic(40, seed=9))]
+    (workdir / "data" / "modern" / "modern.tsv").write_text("\n".join(modern) + "\n")
     (workdir / "data" / "probe").mkdir()
     (workdir / "data" / "probe" / "modern_sms.tsv").write_text(
         "\n".join(f"{e.label}\t{e.text}" for e in synthetic(12, seed=8)) + "\n"
     )
     params = {
-        "prepare": {"raw": "data/raw/collection.tsv", "seed": 42, "test_size": 0.2, "validation_size": 0.2},
+        "prepare": {"raw": "data/raw/collection.tsv", "modern": "data/modern/modern.tsv", "seed": 42, "test_size": 0.2, "validation_size": 0.2},
         "model": {"name": "spam-test", "base": str(base_model)},
         "train": {"max_length": 32, "batch_size": 8, "learning_rate": 3e-3, "max_epochs": 2, "evals_per_epoch": 1},
         "baseline": {"C": 10.0, "class_weight": "balanced"},
