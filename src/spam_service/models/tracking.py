@@ -165,15 +165,14 @@ class StageRun:
             mlflow.log_artifact(str(path), artifact_path=artifact_path)
 
 
-def experiment_id(registry: ModelRegistry) -> str:
-    """The `spam-classifier` experiment, created when absent; a local store keeps its artifacts beside its database."""
-    with registry.translated_errors(f"open the experiment {EXPERIMENT!r}"):
-        found = registry.client.get_experiment_by_name(EXPERIMENT)
+def experiment_id(registry: ModelRegistry, name: str = EXPERIMENT) -> str:
+    """The experiment `name` (`spam-classifier` by default), created when absent; a local store keeps its artifacts
+    beside its database."""
+    with registry.translated_errors(f"open the experiment {name!r}"):
+        found = registry.client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
-        return registry.client.create_experiment(
-            EXPERIMENT, artifact_location=local_artifact_location(registry.tracking_uri)
-        )
+        return registry.client.create_experiment(name, artifact_location=local_artifact_location(registry.tracking_uri))
 
 
 def recorded_run(registry: ModelRegistry, record: Path) -> tuple[str | None, str]:
