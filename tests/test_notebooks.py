@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -108,6 +109,8 @@ def test_notebook_runs_to_the_end_on_the_pipeline_outputs(path, tmp_path):
     assert not [o for cell in code_cells for o in cell.outputs if o["output_type"] == "error"]
     assert outputs_of_type(notebook, "image/png"), f"{path.name} drew no figure"
     assert f"repository root: {REPO_ROOT}" in printed_text(notebook)  # found by walking up from notebooks/
+    if path.name == "data_investigation.ipynb":
+        assert "summary.json agrees with the prepared rows" in printed_text(notebook)
     assert path.read_bytes() == committed  # executed in memory: the repository's copy stays stripped
 
 
@@ -161,13 +164,18 @@ def make_repo_with_two_sources(root: Path) -> None:
     (root / PROBE_PATH).parent.mkdir(parents=True)
     shutil.copyfile(REPO_ROOT / PROBE_PATH, root / PROBE_PATH)
     (root / PREPARED_DIR).mkdir(parents=True)
-    shutil.copyfile(REPO_ROOT / PREPARED_DIR / "summary.json", root / PREPARED_DIR / "summary.json")
     synthetic = read_collection(REPO_ROOT / PROBE_PATH)
+    summary = {}
     for offset, split in enumerate(("train", "validation", "test")):
         rows = [json.loads(line) for line in (REPO_ROOT / split_path(split)).read_text(encoding="utf-8").splitlines()]
         rows = [{**row, "source": "sms-collection"} for row in rows]
         rows += [{"text": e.text, "label": e.label, "source": "modern-synthetic"} for e in synthetic[offset::3]]
         (root / split_path(split)).write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        summary[split] = {
+            source: dict(Counter(row["label"] for row in rows if row["source"] == source))
+            for source in {row["source"] for row in rows}
+        }
+    (root / PREPARED_DIR / "summary.json").write_text(json.dumps(summary), encoding="utf-8")  # counts per source
 
 
 def test_data_investigation_compares_sources_when_prepare_records_them(tmp_path):
@@ -182,4 +190,4 @@ def test_data_investigation_compares_sources_when_prepare_records_them(tmp_path)
     assert "from modern-synthetic, sms-collection" in text
     assert "Only one source in the prepared splits" not in text
     assert "token counts skipped" in text  # no exported model in this repository
-    assert "matches summary.json" in text
+    assert "summary.json agrees with the prepared rows" in text
