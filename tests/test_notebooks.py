@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -191,3 +192,37 @@ def test_data_investigation_compares_sources_when_prepare_records_them(tmp_path)
     assert "Only one source in the prepared splits" not in text
     assert "token counts skipped" in text  # no exported model in this repository
     assert "summary.json agrees with the prepared rows" in text
+
+
+def test_strip_script_clears_outputs_and_check_mode_changes_nothing(tmp_path):
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# notes"),
+            nbformat.v4.new_code_cell(
+                "1 + 1",
+                execution_count=3,
+                outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=3)],
+                metadata={"execution": {"iopub.status.idle": "2026-11-30T16:00:00Z"}},
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python", "version": "3.11.9"},
+        },
+    )
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(notebook, path)
+    executed = path.read_bytes()
+    strip = [sys.executable, str(REPO_ROOT / "scripts" / "strip_notebooks.py")]
+
+    check = subprocess.run([*strip, "--check", str(path)], capture_output=True, text=True, check=False)
+    assert (check.returncode, path.read_bytes()) == (1, executed)
+    assert f"has outputs: {path}" in check.stdout
+
+    subprocess.run([*strip, str(path)], check=True, capture_output=True)
+    stripped = nbformat.read(path, as_version=4)
+    code_cell = stripped.cells[1]
+    assert (code_cell.source, code_cell.outputs, code_cell.execution_count) == ("1 + 1", [], None)
+    assert "execution" not in code_cell.metadata
+    assert stripped.metadata == {"kernelspec": notebook.metadata.kernelspec, "language_info": {"name": "python"}}
+    assert subprocess.run([*strip, "--check", str(path)], check=False, capture_output=True).returncode == 0
