@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Some machines' pip configuration names local indexes that lack most packages; pip warns once per package.
 PIP_QUIET_FILTER := { grep -v --line-buffered 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: run serve test install install-dev system-packages model lint clean
+.PHONY: run serve test install install-dev system-packages model lint notebooks-strip clean
 
 run: install model serve
 
@@ -59,8 +59,12 @@ model: install
 	fi
 
 lint: install-dev
-	$(BIN)/ruff check src tests scripts bench
-	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/ruff check src tests scripts bench notebooks
+	$(BIN)/ruff format --check src tests scripts bench notebooks
+
+# Notebooks are committed without outputs (tests/test_notebooks.py checks): strip them before committing.
+notebooks-strip: install-dev
+	$(BIN)/python scripts/strip_notebooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
