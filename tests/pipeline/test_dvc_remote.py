@@ -4,10 +4,12 @@ instead of training when the remote has the model.
 
 The clones live in tmp/x/{a,b,c}, so the committed remote url (`../../dvc-remote`, relative to .dvc/) names
 tmp/x/dvc-remote: the test exercises the committed configuration, not one of its own. The pipeline outputs come from
-this workspace (`make test` builds the model first); they are never retrained here.
+this workspace (`make test` builds the model first); they are never retrained here. A WebHDFS remote, as
+docs/data-versioning.md documents it, is checked against the repository's WebHDFS test server with a small file.
 """
 
 import filecmp
+import importlib.util
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ import pytest
 import yaml
 
 from tests.support import REPO_ROOT
+from tests.support.servers.webhdfs import WebHdfsServer
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "test",
@@ -138,3 +141,36 @@ def test_make_model_pulls_instead_of_training_when_the_remote_has_the_model(publ
     assert not RAN_STAGE.findall(output)
     assert (model_dir(c) / "onnx" / "model.int8.onnx").is_file()
     assert run(["git", "status", "--porcelain"], c) == ""
+
+
+def test_a_webhdfs_remote_as_documented_pushes_as_its_user_and_a_clone_pulls(tmp_path):
+    if importlib.util.find_spec("dvc_webhdfs") is None:
+        pytest.fail("dvc-webhdfs is missing: pip install -r requirements-dev.txt", pytrace=False)
+    with WebHdfsServer() as server:
+        url = f"webhdfs://{server.host}:{server.port}/dvc/spam-service"
+
+        def add_remote(repo: Path) -> None:  # --local: remote details stay out of git, as the document says
+            dvc("remote", "add", "--local", "hdfs", url, cwd=repo)
+            dvc("remote", "modify", "--local", "hdfs", "user", "spam-service", cwd=repo)
+
+        source = tmp_path / "source"
+        source.mkdir()
+        run(["git", "init", "--quiet"], source)
+        dvc("init", "--quiet", cwd=source)
+        (source / "data.txt").write_bytes(os.urandom(4096))
+        dvc("add", "--quiet", "data.txt", cwd=source)
+        run(["git", "add", "-A"], source)
+        run(["git", "commit", "--quiet", "-m", "data"], source)
+        add_remote(source)
+        dvc("push", "--quiet", "-r", "hdfs", cwd=source)
+
+        with server.fs.lock:
+            stored = {path: node.owner for path, node in server.fs.nodes.items() if not node.directory}
+        assert stored and all(path.startswith("/dvc/spam-service/files/md5/") for path in stored), stored
+        assert set(stored.values()) == {"spam-service"}
+
+        copy = tmp_path / "copy"
+        run(["git", "clone", "--quiet", str(source), str(copy)], tmp_path)
+        add_remote(copy)
+        dvc("pull", "--quiet", "-r", "hdfs", cwd=copy)
+        assert (copy / "data.txt").read_bytes() == (source / "data.txt").read_bytes()
