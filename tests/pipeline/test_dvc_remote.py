@@ -174,3 +174,38 @@ def test_a_webhdfs_remote_as_documented_pushes_as_its_user_and_a_clone_pulls(tmp
         add_remote(copy)
         dvc("pull", "--quiet", "-r", "hdfs", cwd=copy)
         assert (copy / "data.txt").read_bytes() == (source / "data.txt").read_bytes()
+
+
+FAKE_DVC = """#!/bin/sh
+# Stands in for DVC where the real one would train: records its arguments; pull and push fail like an empty remote.
+echo "$*" >> "$DVC_CALLS"
+case "$1" in
+  pull) echo "ERROR: failed to pull data from the cloud - Checkout failed for following targets:" >&2; exit 1 ;;
+  push) echo "ERROR: failed to push data to the cloud" >&2; exit 1 ;;
+esac
+"""
+
+
+def test_make_model_trains_then_pushes_when_the_pull_fails_and_a_failed_push_does_not_fail_make(tmp_path):
+    # The training branch's control flow only (real DVC here would train for minutes): a venv whose `dvc` is a stub.
+    repo = tmp_path / "repo"
+    run(["git", "clone", "--quiet", str(REPO_ROOT), str(repo)], tmp_path)
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "dvc").write_text(FAKE_DVC)
+    (venv_bin / "dvc").chmod(0o755)
+    calls = tmp_path / "calls"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-o", "install", "model", f"VENV={venv_bin.parent}"],
+        cwd=repo,
+        env={**os.environ, "DVC_CALLS": str(calls)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [line.split()[0] for line in calls.read_text().splitlines()] == ["pull", "repro", "push"]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and "lacks the model" in lines[0] and "'dvc push' failed" in lines[1], done.stdout
+    assert "Checkout failed" in (repo / ".dvc" / "tmp" / "model-pull.log").read_text()  # kept, not shown
