@@ -3,11 +3,16 @@
 #
 #   docker build -t spam-service .                                   # trains the model in the build (~6 min, 2 cores)
 #   docker build --build-arg MODEL_SOURCE=context -t spam-service .  # copies weights/ from the context (after `make model`)
+#   docker build --build-arg MODEL_SOURCE=dvc --build-context dvc-remote=../dvc-remote -t spam-service .
+#                                                                    # pulls the model dvc.lock pins from a DVC remote
 #
 # MODEL_SOURCE=trained (default) makes the build self-contained: the pipeline's stages run in the `trainer` stage on
 # the data in the repository, the same code and params as `dvc repro`, and layer caching skips them while their
 # inputs are unchanged. CI sets MODEL_SOURCE=context: it has already run `dvc repro` (with its DVC cache) and tested
-# that model, so the image ships exactly the tested weights instead of training a second time.
+# that model, so the image ships exactly the tested weights instead of training a second time. MODEL_SOURCE=dvc
+# pulls the exported model dvc.lock pins (bit for bit the published one) from the directory remote given as the
+# `dvc-remote` build context, or from the remote a `dvc-config` secret names (an S3/MinIO remote with its
+# credentials, never in a layer): docs/data-versioning.md.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG MODEL_SOURCE=trained
 
@@ -53,11 +58,32 @@ RUN python -m spam_service.pipeline.prepare \
     && python -m spam_service.pipeline.evaluate \
     && python -m spam_service.pipeline.export
 
+# Empty unless `--build-context dvc-remote=DIR` replaces it (a named context overrides the stage of that name).
+FROM scratch AS dvc-remote
+
+# DVC reads dvc.yaml (and params.yaml, which it interpolates) and dvc.lock, and pulls only the export stage's output.
+FROM base AS dvc-pull
+RUN pip install --no-cache-dir "dvc[s3]==3.67.1"
+WORKDIR /repo
+COPY .dvc/config .dvc/config
+COPY dvc.yaml dvc.lock params.yaml ./
+# DVC_REMOTE: `context` (the build context above) or a remote named in the project config or the dvc-config secret
+# (a .dvc/config.local, as `dvc remote add --local` / `dvc remote modify --local` write it).
+ARG DVC_REMOTE=context
+RUN --mount=type=bind,from=dvc-remote,target=/dvc-remote \
+    --mount=type=secret,id=dvc-config,target=/repo/.dvc/config.local \
+    dvc config core.no_scm true \
+    && dvc remote add --force context /dvc-remote \
+    && dvc pull --remote "${DVC_REMOTE}" export
+
 FROM scratch AS model-trained
 COPY --from=trainer /build/weights /weights
 
 FROM scratch AS model-context
 COPY weights /weights
+
+FROM scratch AS model-dvc
+COPY --from=dvc-pull /repo/weights /weights
 
 # A stage, not an image: hadolint cannot see that the ARG names one.
 # hadolint ignore=DL3006

@@ -1,4 +1,4 @@
-# `make run` on a fresh clone: venv, install, model (reproduced by DVC if missing), serve.  `make test`: the suite.
+# `make run` on a fresh clone: venv, install, model (pulled from the DVC remote, else reproduced by DVC), serve.  `make test`: the suite.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 PYTHON ?= python3
@@ -50,12 +50,19 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -r requirements-dev.txt 2>&1 | $(PIP_QUIET_FILTER)
 	touch $@
 
+# The model, if missing: first the outputs dvc.lock pins, pulled from the default DVC remote (bit for bit the
+# published model, no training); failing that (no remote yet, or it lacks some), `dvc repro` runs the stages whose
+# outputs the pull did not bring, then `dvc push` sends them to the remote so the next clone there pulls instead.
+# docs/data-versioning.md says why dvc.lock pins output hashes.
 model: install
 	@if [ -f "$(MODEL_DIR)/onnx/model.int8.onnx" ]; then \
 		echo ">> model present in $(MODEL_DIR)/"; \
+	elif mkdir -p .dvc/tmp && $(BIN)/dvc pull >.dvc/tmp/model-pull.log 2>&1; then \
+		echo ">> pulled the model dvc.lock pins from the default DVC remote (no training)"; \
 	else \
-		echo ">> no model in $(MODEL_DIR)/: reproducing it with 'dvc repro' (about 5 minutes on 2 cores)"; \
+		echo ">> the DVC remote lacks the model dvc.lock pins (.dvc/tmp/model-pull.log): training with 'dvc repro' (about 5 minutes on 2 cores), then 'dvc push' to the remote"; \
 		$(BIN)/dvc repro; \
+		$(BIN)/dvc push --quiet || echo ">> 'dvc push' failed: the model is here but not on the remote"; \
 	fi
 
 lint: install-dev
