@@ -138,7 +138,16 @@ def make_repo_with_optional_reports(root: Path, probe_messages: list[Example]) -
             }
         )
     (root / "reports" / "probe_predictions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
-    (root / "reports" / "operating_point.json").write_text(json.dumps({"threshold": 0.73, "chosen_on": "validation"}))
+    metrics = json.loads((root / METRICS_REPORT).read_text(encoding="utf-8"))
+    view = {"n": 10, "at_threshold": {"spam_recall": 0.9, "ham_blocked_rate": 0.0}, "roc_auc": 0.99}
+    view.update({"at_0.5": view["at_threshold"], "spam_recall_at_1pct_ham": 0.9})
+    metrics["operating_point"] = {
+        "ham_blocked_budget": 0.005,
+        "chosen_on": "validation",
+        "thresholds": {"combined": 0.73, "transformer": 0.71},
+        **{name: view for name in ("validation", "test", "probe")},
+    }
+    (root / METRICS_REPORT).write_text(json.dumps(metrics), encoding="utf-8")
 
 
 def test_error_analysis_shows_the_probe_and_operating_point_when_the_pipeline_writes_them(tmp_path):
@@ -152,7 +161,7 @@ def test_error_analysis_shows_the_probe_and_operating_point_when_the_pipeline_wr
 
     text = printed_text(notebook)
     assert f"**Probe messages the served model gets wrong**: 1 of {len(probe_messages)}" in text
-    assert '"threshold": 0.73' in text
+    assert "served threshold 0.73 (transformer alone 0.71), chosen on validation" in text
     assert "probe_predictions.jsonl`: this pipeline does not write" not in text
 
 
