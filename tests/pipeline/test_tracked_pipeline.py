@@ -31,7 +31,13 @@ def write_workdir(workdir: Path, base_model: Path) -> None:
         "\n".join(f"{e.label}\t{e.text}" for e in synthetic(12, seed=8)) + "\n"
     )
     params = {
-        "prepare": {"raw": "data/raw/collection.tsv", "modern": "data/modern/modern.tsv", "seed": 42, "test_size": 0.2, "validation_size": 0.2},
+        "prepare": {
+            "raw": "data/raw/collection.tsv",
+            "modern": "data/modern/modern.tsv",
+            "seed": 42,
+            "test_size": 0.2,
+            "validation_size": 0.2,
+        },
         "model": {"name": "spam-test", "base": str(base_model)},
         "train": {"max_length": 32, "batch_size": 8, "learning_rate": 3e-3, "max_epochs": 2, "evals_per_epoch": 1},
         "baseline": {"C": 10.0, "class_weight": "balanced"},

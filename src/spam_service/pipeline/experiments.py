@@ -127,7 +127,8 @@ def run_variant(name: str, variant: dict[str, Any], checkpoint: Path | None, bud
     # A checkpoint with its own baseline (a variant's, or a scored earlier model's) is served with it.
     own_baseline = checkpoint / BASELINE_FILE
     baseline = own_baseline if own_baseline.is_file() else BASELINE_PATH
-    classifier = SpamClassifier.load(checkpoint, backend="torch", baseline_path=baseline)
+    max_tokens = load_params("export")["max_tokens"]
+    classifier = SpamClassifier.load(checkpoint, backend="torch", max_tokens=max_tokens, baseline_path=baseline)
     return {
         "description": variant.get("description", ""),
         "overrides": {key: variant[key] for key in ("model", "train", "sources") if key in variant},
@@ -197,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"experiments: {exc}") from exc
         results[name] = result
         ordered = {n: results[n] for n in variants if n in results}
+        REPORTS_DIR.mkdir(exist_ok=True)
         RESULTS_FILE.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
         TABLE_FILE.write_text(table(ordered), encoding="utf-8")
         served = result["scores"]["served"]
