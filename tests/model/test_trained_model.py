@@ -84,3 +84,16 @@ def test_onnx_backends_agree_with_torch_on_the_test_split(trained_model_dir, bac
         assert agreement == 1.0 and largest_gap < 1e-4
     else:  # quantised: a few borderline messages may flip
         assert agreement >= 0.995, agreement
+
+
+def test_the_served_threshold_is_the_operating_point_chosen_on_validation(trained_model_dir, classifier):
+    metrics = json.loads((REPO_ROOT / "reports" / "metrics.json").read_text())
+    backends = json.loads((REPO_ROOT / "reports" / "backends.json").read_text())
+    serving = json.loads((trained_model_dir / "serving.json").read_text())
+    operating_point = metrics["operating_point"]
+    threshold = operating_point["thresholds"]["combined"]
+    assert classifier.spam_threshold == serving["operating_point"]["thresholds"]["combined"] == threshold
+    assert backends["backends"][serving["default_backend"]]["served"]["threshold"] == threshold == metrics["threshold"]
+    assert operating_point["validation"]["at_threshold"]["ham_blocked_rate"] <= operating_point["ham_blocked_budget"]
+    # The figures at top level are the test split's at that threshold.
+    assert operating_point["test"]["at_threshold"]["spam_f1"] == metrics["spam_f1"]

@@ -7,7 +7,8 @@ model alone, in the same form.
 
 Each inference backend (torch fp32, ONNX Runtime fp32 and int8) classifies the test split; reports/backends.json
 holds each one's spam F1 (served and transformer alone) and speed, and the default the export stage records:
-the fastest backend whose test spam F1, served and alone, is within 0.005 of torch fp32's. The other reports
+the fastest backend whose test spam F1, served and alone, is within 0.005 of torch fp32's, each backend at its own
+operating point (below). The other reports
 describe that default backend, the one the service runs.
 
 The served threshold is the operating point (`spam_service.pipeline.operating_point`): the lowest threshold that
@@ -63,7 +64,6 @@ _logger = logging.getLogger(__name__)
 
 F1_TOLERANCE = 0.005  # how much test spam F1 a faster backend may give up against torch fp32
 SERVING_BATCH_SIZE = 32  # speed is measured at the service's default INFERENCE_BATCH_SIZE
-VIEWS = ("model", "transformer", "baseline")
 
 
 def verdicts(predictions: list[Prediction], thresholds: dict[str, float]) -> dict[str, list[str]]:
@@ -121,13 +121,20 @@ def compare_on(examples: list[Example], labels: dict[str, list[str]]) -> dict:
 @dataclass(frozen=True)
 class BackendRun:
     classifier: SpamClassifier
-    predictions: list[Prediction]
+    predictions: list[Prediction]  # of the test split
+    validation_predictions: list[Prediction]
+    thresholds: dict[str, float]  # per view, chosen on validation (served_thresholds)
     summary: dict  # spam F1/precision/recall served and transformer alone, texts/s
 
 
-def run_backend(backend: str, texts: list[str], truth: list[str], max_tokens: int) -> BackendRun:
-    """Load one backend as the service would, classify `texts`, and measure it: spam F1 (served and transformer
-    alone) and texts/s over the whole list in batches of the serving size, after a warm-up."""
+def run_backend(
+    backend: str, test: list[Example], validation: list[Example], max_tokens: int, budget: float
+) -> BackendRun:
+    """Load one backend as the service would, classify the test split, and measure it: spam F1 (served and
+    transformer alone) at the backend's own operating point (each backend scores a little differently, so each is
+    judged at the threshold it would serve) and texts/s over the split in batches of the serving size, after a
+    warm-up."""
+    texts, truth = [e.text for e in test], [e.label for e in test]
     classifier = SpamClassifier.load(
         CHECKPOINT_DIR,
         backend=backend,
@@ -140,12 +147,23 @@ def run_backend(backend: str, texts: list[str], truth: list[str], max_tokens: in
     started = time.perf_counter()
     predictions = classifier.predict(texts)
     seconds = time.perf_counter() - started
-    labels = verdicts(predictions, dict.fromkeys(VIEWS, classifier.spam_threshold))
+    validation_predictions = classifier.predict([e.text for e in validation])
+    thresholds = served_thresholds(validation, validation_predictions, budget)
+    labels = verdicts(predictions, thresholds)
     summary = {
-        view: {key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_precision", "spam_recall")}
+        view: {
+            **{key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_precision", "spam_recall")},
+            "threshold": thresholds[name],
+        }
         for view, name in (("served", "model"), ("transformer", "transformer"))
     }
-    return BackendRun(classifier, predictions, {**summary, "texts_per_s": round(len(texts) / seconds, 1)})
+    return BackendRun(
+        classifier,
+        predictions,
+        validation_predictions,
+        thresholds,
+        {**summary, "texts_per_s": round(len(texts) / seconds, 1)},
+    )
 
 
 def choose_default_backend(results: dict[str, dict]) -> str:
@@ -193,13 +211,14 @@ def write_reports() -> None:
     probe = read_collection(PROBE_PATH)
     truth = [e.label for e in test]
 
-    runs = {backend: run_backend(backend, [e.text for e in test], truth, max_tokens) for backend in BACKENDS}
+    budget = params["ham_blocked_budget"]
+    runs = {backend: run_backend(backend, test, validation, max_tokens, budget) for backend in BACKENDS}
     default = choose_default_backend({backend: run.summary for backend, run in runs.items()})
-    classifier, predictions = runs[default].classifier, runs[default].predictions
-    validation_predictions = classifier.predict([e.text for e in validation])
+    chosen = runs[default]
+    classifier, predictions, thresholds = chosen.classifier, chosen.predictions, chosen.thresholds
+    validation_predictions = chosen.validation_predictions
     probe_predictions = classifier.predict([e.text for e in probe])
     modern_predictions = classifier.predict([e.text for e in test_modern])
-    thresholds = served_thresholds(validation, validation_predictions, params["ham_blocked_budget"])
     labels = verdicts(predictions, thresholds)
     seen = {dedup_key(e.text) for e in read_jsonl(split_path("train"))}
     unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
@@ -238,8 +257,8 @@ def write_reports() -> None:
     METRICS_REPORT.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     backends = {
         "default_backend": default,
-        "rule": f"fastest backend whose test spam F1 (served and transformer alone) is within {F1_TOLERANCE} "
-        "of torch fp32",
+        "rule": f"fastest backend whose test spam F1 (served and transformer alone, each at its own operating "
+        f"point) is within {F1_TOLERANCE} of torch fp32's",
         "batch_size": SERVING_BATCH_SIZE,
         "backends": {backend: run.summary for backend, run in runs.items()},
     }
