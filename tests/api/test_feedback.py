@@ -180,3 +180,41 @@ def test_status_shows_the_store_and_ready_stays_200_while_its_database_is_down(
         stoppable_postgres.start()
     response = httpx.post(f"{live.url}/feedback", json={"request_id": waiting, "index": 0, "label": "spam"})
     assert response.status_code == 200, response.text
+
+
+def stored_feedback_texts(url: str) -> list[tuple]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.select(feedback.c.label, feedback.c.text))]
+    finally:
+        engine.dispose()
+
+
+def test_feedback_with_the_text_stores_it_when_the_service_does_not_store_texts(server):
+    request_id = predict(server, [HAM])["request_id"]
+    body = {"request_id": request_id, "index": 0, "label": "spam", "text": HAM}
+    response = httpx.post(f"{server.url}/feedback", json=body)
+    assert response.status_code == 200, response.text
+    assert stored_feedback_texts(server.store_url) == [("spam", HAM)]
+
+
+def test_feedback_whose_text_differs_from_the_stored_predicted_text_is_a_422(make_app, live_server_factory, store_url):
+    app, _ = make_app(prediction_store_url=store_url, store_texts=True)
+    server = live_server_factory(app)
+    request_id = predict(server, [HAM])["request_id"]
+    body = {"request_id": request_id, "index": 0, "label": "spam", "text": HAM + " (edited)"}
+    response = httpx.post(f"{server.url}/feedback", json=body)
+    assert response.status_code == 422, response.text
+    assert "text does not match the text predicted" in response.json()["detail"]
+    assert stored_feedback_texts(store_url) == []
+
+
+@pytest.mark.parametrize("text", ["too long", "a\x00b", 7])
+def test_feedback_text_has_the_limits_of_predict_texts(server, text):
+    if text == "too long":
+        text = "x" * (server.settings.max_text_chars + 1)
+    request_id = predict(server, [HAM])["request_id"]
+    body = {"request_id": request_id, "index": 0, "label": "spam", "text": text}
+    assert httpx.post(f"{server.url}/feedback", json=body).status_code == 422
+    assert stored_feedback(server.store_url) == []

@@ -168,3 +168,39 @@ def test_downgrading_to_0002_drops_the_registry_version_and_shadow_rows_and_keep
             assert connection.execute(sa.text("SELECT request_id, label FROM feedback")).all() == [("r1", "ham")]
     finally:
         engine.dispose()
+
+
+def test_a_database_at_revision_0003_gains_the_feedback_text_and_keeps_its_feedback(make_store, store_url):
+    upgrade_to(store_url, "0003")
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as connection:  # rows as release 0003 wrote them
+            connection.execute(
+                sa.text(
+                    "INSERT INTO predictions (request_id, text_index, label, spam_probability, model_name, "
+                    "model_version, predicted_at) VALUES ('old', 0, 'spam', 0.9, 'spam-minilm', 'v1', :at)"
+                ),
+                {"at": utc_now()},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO feedback (request_id, text_index, label, received_at) VALUES ('old', 0, 'ham', :at)"
+                ),
+                {"at": utc_now()},
+            )
+    finally:
+        engine.dispose()
+
+    store = make_store()
+    assert [(r.label, r.text) for r in rows_in(store_url, feedback)] == [("ham", None)]
+    store.record_feedback("old", 0, "ham", text="Lunch at noon?")
+    assert [(r.label, r.text) for r in rows_in(store_url, feedback)] == [("ham", "Lunch at noon?")]
+    store.close()
+    upgrade_to(store_url, "0003", down=True)
+    engine = sa.create_engine(store_url)
+    try:
+        assert "text" not in {c["name"] for c in sa.inspect(engine).get_columns("feedback")}
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT request_id, label FROM feedback")).all() == [("old", "ham")]
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from spam_service.errors import NotFoundError
+from spam_service.errors import InvalidInputError, NotFoundError
 from spam_service.prediction_store.database import utc_now
 from spam_service.prediction_store.schema import feedback
 from tests.support.prediction_store import MODEL, rows_in
@@ -154,3 +154,23 @@ def test_statistics_for_a_reporter_count_only_its_feedback_and_every_prediction(
     [alice] = store.statistics(reporter="alice")
     [bob] = store.statistics(reporter="bob")
     assert (alice.counts.with_feedback, bob.counts.with_feedback, bob.counts.true_spam) == (1, 2, 1)
+
+
+def test_feedback_stores_the_text_a_reporter_sends_and_a_later_report_without_one_keeps_it(make_store, store_url):
+    store = make_store()
+    store.add("r1", predictions=[("ham", 0.2)], **MODEL)  # STORE_TEXTS off: no predicted text
+    sent = store.record_feedback("r1", 0, "spam", reporter="alice", text="Pay the 1.99 fee now")
+    assert sent.changed
+    assert [(r.label, r.text) for r in rows_in(store_url, feedback)] == [("spam", "Pay the 1.99 fee now")]
+    relabelled = store.record_feedback("r1", 0, "ham", reporter="alice")
+    assert relabelled.replaced == "spam"
+    assert [(r.label, r.text) for r in rows_in(store_url, feedback)] == [("ham", "Pay the 1.99 fee now")]
+
+
+def test_a_text_that_differs_from_the_predicted_text_is_refused_and_stores_nothing(make_store, store_url):
+    store = make_store(store_texts=True)
+    store.add("r1", predictions=[("ham", 0.2)], texts=["See you at 7?"], **MODEL)
+    with pytest.raises(InvalidInputError, match="text does not match the text predicted as index 0 of request r1"):
+        store.record_feedback("r1", 0, "spam", text="See you at 8?")
+    assert rows_in(store_url, feedback) == []
+    assert store.record_feedback("r1", 0, "spam", text="See you at 7?").changed  # the same text is accepted

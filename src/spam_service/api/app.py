@@ -9,7 +9,7 @@ from spam_service import __version__
 from spam_service.api.error_handlers import install_error_handlers
 from spam_service.api.middleware import BodyLimits, RequestContextMiddleware
 from spam_service.api.page import page_router
-from spam_service.api.routes import ROUTERS, predict_router
+from spam_service.api.routes import ROUTERS, feedback_router, predict_router
 from spam_service.runtime import Services
 
 
@@ -33,7 +33,7 @@ def create_app(services: Services) -> FastAPI:
     settings = services.settings
     app.state.services = services
     install_error_handlers(app)
-    routers = [predict_router(settings), *ROUTERS, page_router()]
+    routers = [predict_router(settings), feedback_router(settings), *ROUTERS, page_router()]
     methods_by_path: dict[str, set[str]] = {}
     for router in routers:
         app.include_router(router)

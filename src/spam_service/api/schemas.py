@@ -293,10 +293,21 @@ class ReadyResponse(BaseModel):
 
 
 class FeedbackRequest(RequestBody):
+    """The body of /feedback. `feedback_request_model` derives the class the app validates with, which limits
+    `text` as /predict limits its texts."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"request_id": "6f1c0b8e2d7a4d0f9b3c1a2e5d4f6a7b", "index": 0, "label": "ham"}]
+            "examples": [
+                {"request_id": "6f1c0b8e2d7a4d0f9b3c1a2e5d4f6a7b", "index": 0, "label": "ham"},
+                {
+                    "request_id": "6f1c0b8e2d7a4d0f9b3c1a2e5d4f6a7b",
+                    "index": 1,
+                    "label": "spam",
+                    "text": "Your parcel is on hold, pay the 1.99 fee at dpd-redelivery.info",
+                },
+            ]
         },
     )
 
@@ -307,6 +318,34 @@ class FeedbackRequest(RequestBody):
         ge=0, description="Position of the text in that request's `text` array, from 0."
     )
     label: Literal["spam", "ham"] = Field(description="The true label of that text.")
+    text: StrictStr | None = Field(
+        None,
+        description="Optional: the text itself, as sent to /predict, so the feedback can become training data when "
+        "the service does not store texts (STORE_TEXTS). Refused when a stored text differs.",
+    )
+
+
+def feedback_request_model(max_chars: int) -> type[FeedbackRequest]:
+    """`FeedbackRequest` whose `text` has /predict's limits: at most `max_chars` characters, no NUL, no lone
+    surrogates."""
+    text = Annotated[
+        StrictStr,
+        Field(max_length=max_chars, json_schema_extra={"pattern": NO_NUL_PATTERN}),
+        AfterValidator(_refuse_nul),
+    ]
+    return create_model(
+        "FeedbackRequest",
+        __base__=FeedbackRequest,
+        text=(
+            text | None,
+            Field(
+                None,
+                description="Optional: the text itself, as sent to /predict (MAX_TEXT_CHARS characters at most), so "
+                "the feedback can become training data when the service does not store texts (STORE_TEXTS). "
+                "Refused when the stored text differs.",
+            ),
+        ),
+    )
 
 
 class FeedbackResponse(BaseModel):

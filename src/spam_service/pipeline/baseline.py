@@ -16,8 +16,15 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from spam_service.model.text import normalize_text
 from spam_service.pipeline.dataset import read_jsonl
+from spam_service.pipeline.feedback_data import (
+    FeedbackParams,
+    feedback_examples,
+    read_feedback,
+    training_feedback,
+    weighted_examples,
+)
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.paths import BASELINE_PATH, split_path
+from spam_service.pipeline.paths import BASELINE_PATH, FEEDBACK_DATASET, split_path
 
 _logger = logging.getLogger(__name__)
 
@@ -43,13 +50,25 @@ def drop_process_specific_state(model: Pipeline) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("baseline")
-    train = read_jsonl(split_path("train"))
+    feedback = FeedbackParams.load()
+    # The same feedback as the transformer, weighted alike: the served score is max(transformer, baseline), so a
+    # baseline still calling a reported ham text spam would override the corrected transformer.
+    rows = training_feedback(read_feedback(FEEDBACK_DATASET), feedback.exclude_reporters)
+    examples, weights = weighted_examples(read_jsonl(split_path("train")), feedback_examples(rows), feedback.weight)
     model = build_baseline(C=params["C"], class_weight=params.get("class_weight"))
-    model.fit([normalize_text(e.text) for e in train], [e.label for e in train])
+    model.fit(
+        [normalize_text(e.text) for e in examples], [e.label for e in examples], classifier__sample_weight=weights
+    )
     drop_process_specific_state(model)
     BASELINE_PATH.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, BASELINE_PATH)
-    _logger.info("baseline fitted on %d messages -> %s", len(train), BASELINE_PATH)
+    _logger.info(
+        "baseline fitted on %d messages, %d of them feedback (weight %s) -> %s",
+        len(examples),
+        len(rows),
+        feedback.weight,
+        BASELINE_PATH,
+    )
 
 
 if __name__ == "__main__":

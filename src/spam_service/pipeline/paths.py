@@ -11,6 +11,9 @@ from spam_service.pipeline.params import PARAMS_FILE, load_params
 
 PREPARED_DIR = Path("data/prepared")
 PROBE_PATH = Path("data/probe/modern_sms.tsv")  # modern SMS written for this project, read by evaluate
+FEEDBACK_DIR = Path("data/feedback")  # texts labelled by /feedback, exported from the prediction store; accumulates
+FEEDBACK_DATASET = FEEDBACK_DIR / "feedback.jsonl"
+FEEDBACK_SUMMARY = FEEDBACK_DIR / "summary.json"
 
 BASELINE_PATH = Path("models/baseline.joblib")
 CHECKPOINT_DIR = Path("models/checkpoint")

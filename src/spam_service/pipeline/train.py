@@ -28,8 +28,15 @@ from spam_service.models.tracking import StageRun, record_run, tracked_run
 from spam_service.pipeline.augment import augment_text
 from spam_service.pipeline.base_models import PACKAGED_BASES, BaseModelError, resolve_base_model
 from spam_service.pipeline.dataset import Example, read_jsonl
+from spam_service.pipeline.feedback_data import (
+    FeedbackParams,
+    feedback_examples,
+    read_feedback,
+    training_feedback,
+    weighted_examples,
+)
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.paths import CHECKPOINT_DIR, TRAINING_SUMMARY_FILE, split_path
+from spam_service.pipeline.paths import CHECKPOINT_DIR, FEEDBACK_DATASET, TRAINING_SUMMARY_FILE, split_path
 from spam_service.pipeline.scores import unrounded_metrics
 
 _logger = logging.getLogger(__name__)
@@ -157,9 +164,16 @@ def train(
     *,
     progress: bool = True,
     on_evaluation: Callable[[EvalPoint], None] | None = None,
+    extra_examples: Sequence[Example] = (),
+    extra_weight: float = 1.0,
+    excluded_reporters: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Fine-tune, keep the best validation checkpoint, save it to `out_dir`; return the training history.
-    `on_evaluation` is called with each validation point as it is measured (the MLflow run logs it)."""
+    `on_evaluation` is called with each validation point as it is measured (the MLflow run logs it).
+
+    `extra_examples` (the feedback texts) are trained on beside `train_examples` with loss weight `extra_weight`
+    each (a collection example weighs 1), and are not spam-oversampled: they are few, and their weight already
+    says how much they count."""
     import torch
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -169,7 +183,9 @@ def train(
     rng = random.Random(config.seed)
     tokenizer, model = load_base(config.base_model)
 
-    examples = oversample_spam(train_examples, config.spam_oversample, rng)
+    examples, weights = weighted_examples(
+        oversample_spam(train_examples, config.spam_oversample, rng), extra_examples, extra_weight
+    )
 
     def encode(items: Sequence[Example]) -> list[dict[str, Any]]:
         encoded = tokenizer([normalize_text(e.text) for e in items], truncation=True, max_length=config.max_length)
@@ -178,10 +194,18 @@ def train(
             row["labels"] = LABEL2ID[item.label]
         return rows
 
+    def weighted_loss(batch: dict[str, Any], batch_weights: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of each example times its weight, normalised by the batch's weight sum: with all weights
+        1 it is the model's own mean loss."""
+        labels = batch.pop("labels")
+        logits = model(**batch).logits
+        losses = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+        return (losses * batch_weights).sum() / batch_weights.sum()
+
     def collate(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return tokenizer.pad(rows, return_tensors="pt")
 
-    train_rows = encode(examples)
+    train_rows = encode(examples)  # weights[i] goes with train_rows[i]
     validation_rows = encode(validation_examples)
     order = sorted(range(len(validation_rows)), key=lambda i: len(validation_rows[i]["input_ids"]))
     validation_batches = [collate([validation_rows[i] for i in order[s : s + 64]]) for s in range(0, len(order), 64)]
@@ -221,7 +245,7 @@ def train(
     for epoch in range(config.max_epochs):
         for batch_indices in length_grouped_batches(lengths, config.batch_size, rng):
             batch = collate([train_rows[i] for i in batch_indices])
-            loss = model(**batch).loss
+            loss = weighted_loss(batch, torch.tensor([weights[i] for i in batch_indices], dtype=torch.float32))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -266,6 +290,11 @@ def train(
         "config": asdict(config),
         "train_examples": len(train_examples),
         "train_rows_with_oversampling": len(train_rows),
+        "feedback": {
+            "rows": len(extra_examples),
+            "weight": extra_weight,
+            "excluded_reporters": list(excluded_reporters),
+        },
         "steps": step,
         "seconds": round(time.perf_counter() - started, 1),
         "best": asdict(best),
@@ -285,15 +314,28 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_params("train")
     model = load_params("model")
+    feedback = FeedbackParams.load()
     config = TrainConfig(base_model=model["base"], **params)
+    excluded = list(feedback.exclude_reporters)
+    feedback_rows = training_feedback(read_feedback(FEEDBACK_DATASET), excluded)
     try:
         with tracked_run("train", start=True, run_name=model.get("name")) as run:
+            run.log_params(
+                {
+                    "feedback.rows": len(feedback_rows),
+                    "feedback.weight": feedback.weight,
+                    "feedback.excluded_reporters": ",".join(excluded) or "-",
+                }
+            )
             summary = train(
                 read_jsonl(split_path("train")),
                 read_jsonl(split_path("validation")),
                 config,
                 CHECKPOINT_DIR,
                 on_evaluation=lambda point: log_validation(run, point),
+                extra_examples=feedback_examples(feedback_rows),
+                extra_weight=feedback.weight,
+                excluded_reporters=excluded,
             )
             best = summary["best"]
             run.log_metrics({f"best_validation.{k}": best[k] for k in ("loss", "spam_f1", "accuracy", "epoch")})

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from spam_service.errors import NotFoundError
+from spam_service.errors import InvalidInputError, NotFoundError
 from spam_service.model.labels import SPAM
 from spam_service.prediction_store.database import Database, utc_now
 from spam_service.prediction_store.schema import feedback, predictions, shadow_predictions
@@ -109,21 +109,28 @@ def record_feedback(
     *,
     reporter: str | None = None,
     any_prediction: bool = True,
+    text: str | None = None,
 ) -> FeedbackResult:
     """Store the true label of prediction `index` of `request_id`, reported by API key `reporter` (None: no
     authentication); the latest report wins, its reporter with it.
 
     With `any_prediction=False` only the predictions requested by `reporter` are looked at: another key's request
     (or one made without authentication, requested_by NULL) raises the very NotFoundError of an unknown request.
-    `changed` is true when the label or the reporter differs from the stored report (a new row in either case).
+    `changed` is true when the label or the reporter differs from the stored report (a new row in either case), or
+    when `text` is new.
 
-    Raises NotFoundError (unknown request, or no text at that index), UnavailableError.
+    `text` is the message itself, sent by the reporter so that the feedback can become training data without
+    STORE_TEXTS: stored with the report (a report without one keeps the text of an earlier one). When the
+    prediction's own text is stored, `text` must be that text.
+
+    Raises NotFoundError (unknown request, or no text at that index), InvalidInputError (`text` is not the predicted
+    text), UnavailableError.
     """
     if not any_prediction and reporter is None:
         raise ValueError("any_prediction=False needs the reporter whose own predictions it may correct")
     statement = (
         sa.select(predictions.c.text_index, predictions.c.label, predictions.c.model_name,
-                  predictions.c.model_version, predictions.c.registry_version)
+                  predictions.c.model_version, predictions.c.registry_version, predictions.c.text)
         .where(predictions.c.request_id == request_id)
         .order_by(predictions.c.text_index)
     )  # fmt: skip
@@ -144,17 +151,35 @@ def record_feedback(
                 f"index must be 0..{len(rows) - 1} (the position of the text in that request)"
             )
         prediction = rows[index]
+        if text is not None and prediction.text is not None and text != prediction.text:
+            # Training data would pair this label with a message the model never saw under this request_id.
+            raise InvalidInputError(
+                f"text does not match the text predicted as index {index} of request {request_id}: send that "
+                "request's text exactly as it was sent to /predict, or leave `text` out"
+            )
         key = (feedback.c.request_id == request_id) & (feedback.c.text_index == index)
-        stored = connection.execute(sa.select(feedback.c.label, feedback.c.reported_by).where(key)).one_or_none()
+        stored = connection.execute(
+            sa.select(feedback.c.label, feedback.c.reported_by, feedback.c.text).where(key)
+        ).one_or_none()
         earlier = stored.label if stored is not None else None
-        changed = stored is None or (stored.label, stored.reported_by) != (label, reporter)
+        changed = (
+            stored is None
+            or (stored.label, stored.reported_by) != (label, reporter)
+            or (text is not None and text != stored.text)
+        )
         if changed:
             upsert = database.insert(feedback).values(
-                request_id=request_id, text_index=index, label=label, received_at=utc_now(), reported_by=reporter
+                request_id=request_id,
+                text_index=index,
+                label=label,
+                received_at=utc_now(),
+                reported_by=reporter,
+                text=text,
             )
+            replaced = ["label", "received_at", "reported_by"] + (["text"] if text is not None else [])
             upsert = upsert.on_conflict_do_update(
                 index_elements=["request_id", "text_index"],
-                set_={name: upsert.excluded[name] for name in ("label", "received_at", "reported_by")},
+                set_={name: upsert.excluded[name] for name in replaced},
             )
             connection.execute(upsert)
     return FeedbackResult(

@@ -57,6 +57,7 @@ feedback = Table(
     Column("label", String(8), nullable=False),
     Column("received_at", DateTime, nullable=False),  # UTC, of the latest report
     Column("reported_by", String(64), nullable=True),  # API key name of the latest report; NULL as requested_by
+    Column("text", Text, nullable=True),  # the text the reporter sent (0004); NULL: none sent
     ForeignKeyConstraint(
         ["request_id", "text_index"],
         ["predictions.request_id", "predictions.text_index"],

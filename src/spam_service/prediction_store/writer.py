@@ -485,6 +485,7 @@ class PredictionStore:
         *,
         reporter: str | None = None,
         any_prediction: bool = True,
+        text: str | None = None,
         timeout: float = 3.0,
     ) -> FeedbackResult:
         """Store the true label of prediction `index` of `request_id`, reported by API key `reporter` (None with
@@ -494,8 +495,11 @@ class PredictionStore:
         by `reporter` are found: another key's request, or one made without authentication, is answered exactly
         as an unknown request_id, so that ids cannot be probed.
 
+        `text`, the message as the reporter sent it, is stored with the report (see `queries.record_feedback`).
+
         Raises NotFoundError (unknown request, not the reporter's, its rows were rejected, or index out of range),
-        UnavailableError (its rows are still queued: the database is unreachable, or the writer down).
+        InvalidInputError (`text` differs from the stored predicted text), UnavailableError (its rows are still
+        queued: the database is unreachable, or the writer down).
         """
         if not any_prediction and reporter is None:
             raise ValueError("any_prediction=False needs the reporter whose own predictions it may correct")
@@ -516,7 +520,7 @@ class PredictionStore:
                     retry_after=max(1, math.ceil(self._outage.delay)),
                 )
         return queries.record_feedback(
-            self.database, request_id, index, label, reporter=reporter, any_prediction=any_prediction
+            self.database, request_id, index, label, reporter=reporter, any_prediction=any_prediction, text=text
         )
 
     def statistics(

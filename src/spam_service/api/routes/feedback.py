@@ -1,4 +1,5 @@
-"""Feedback on predictions and the statistics it feeds, both read from the prediction store."""
+"""Feedback on predictions and the statistics it feeds, both read from the prediction store. /feedback's router is
+built per app (the limit on its `text` is a setting)."""
 
 import asyncio
 import functools
@@ -20,30 +21,52 @@ from spam_service.api.schemas import (
     ShadowStatistics,
     StatisticsCounts,
     StatisticsResponse,
+    feedback_request_model,
 )
+from spam_service.auth import Caller
 from spam_service.errors import InvalidInputError
-from spam_service.prediction_store import Counts
+from spam_service.prediction_store import Counts, PredictionStore
+from spam_service.request_log import RequestLogSink
 from spam_service.request_log.records import feedback_record
+from spam_service.settings import Settings
 
 _logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
 
-@router.post(
-    "/feedback",
-    response_model=FeedbackResponse,
-    responses={
-        **ERROR_RESPONSES,
-        404: {"model": ErrorResponse, "description": "No prediction is stored for that request_id and index."},
-        503: {"model": ErrorResponse, "description": "The prediction store's database is unreachable; retry."},
-    },
-    tags=["feedback"],
-)
-async def post_feedback(
-    body: FeedbackRequest, caller: FeedbackCaller, prediction_store: PredictionStoreDep, request_log: RequestLogDep
+def feedback_router(settings: Settings) -> APIRouter:
+    """/feedback, validating an optional `text` against /predict's limit (MAX_TEXT_CHARS)."""
+    body_model = feedback_request_model(settings.max_text_chars)
+
+    async def post_feedback(
+        body: body_model,  # type: ignore[valid-type]
+        caller: FeedbackCaller,
+        prediction_store: PredictionStoreDep,
+        request_log: RequestLogDep,
+    ) -> FeedbackResponse:
+        """Report the true label of one predicted text (optionally with the text); the latest report wins."""
+        return await record_feedback(body, caller, prediction_store, request_log)
+
+    router = APIRouter()
+    router.add_api_route(
+        "/feedback",
+        post_feedback,
+        methods=["POST"],
+        response_model=FeedbackResponse,
+        responses={
+            **ERROR_RESPONSES,
+            404: {"model": ErrorResponse, "description": "No prediction is stored for that request_id and index."},
+            503: {"model": ErrorResponse, "description": "The prediction store's database is unreachable; retry."},
+        },
+        tags=["feedback"],
+    )
+    return router
+
+
+async def record_feedback(
+    body: FeedbackRequest, caller: Caller | None, prediction_store: PredictionStore, request_log: RequestLogSink
 ) -> FeedbackResponse:
-    """Report the true label of one predicted text; the latest report for a text wins."""
     # A predict key gives feedback on its own predictions only; another key's request_id answers like an unknown one.
     result = await asyncio.to_thread(
         functools.partial(
@@ -53,6 +76,7 @@ async def post_feedback(
             body.label,
             reporter=caller.name if caller else None,
             any_prediction=caller is None or caller.role != "predict",
+            text=body.text,
         )
     )
     if result.changed:  # a repeated report changes nothing, so it adds no line either

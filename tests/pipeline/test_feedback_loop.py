@@ -1,0 +1,102 @@
+"""The feedback loop, end to end (issue 16): texts the served model gets wrong are reported through the prediction
+store, `dvc repro` exports them and retrains, and the new model labels them as reported while the test split's
+spam F1 stays inside the reference run's 95% interval.
+
+It runs the real pipeline on the real collection in a `git clone` of this repository (the committed code), with a
+cheaper recipe than params.yaml's (shorter sequences, two epochs): about ten minutes on two CPU cores.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spam_service.model.classifier import SpamClassifier
+from tests.support import REPO_ROOT
+from tests.support.feedback_store import Reported, write_feedback_store
+
+# Modern spam the model trained on the 2012 collection calls ham, and ham it calls spam (checked below first).
+SPAM_CALLED_HAM = (
+    "Hi mum, I dropped my phone in the bath, this is my new number. Can you message me on WhatsApp when you get a sec?",
+    "Hey it's me, new phone. Can you send me 200 for the rent today, I'll pay you back Friday",
+    "Sorry wrong number. By the way, you seem nice, do you invest in crypto?",
+    "Dad it's me, lost my phone, text me on this number please it's urgent",
+    "Hey babe, my card got blocked, can you buy me a 100 Apple gift card and send the code",
+    "Hello friend, long time no see, how is your family? I have a good investment idea to share",
+)
+HAM_CALLED_SPAM = (
+    "Congratulations!! You won the pub quiz prize, call me to collect it tonight",
+    "Winner winner chicken dinner! Mum says tea is ready, text back if you're coming",
+    "Txt me ur address and I'll send the cash prize from the raffle 2morrow",
+    "FREE entry for the kids at the zoo this weekend, want to go? Call me",
+    "Your voucher for the cinema is in the drawer, claim it before it expires on Sunday",
+    "Call 07700 900123 to reach me at the new flat, the landline's not in yet",
+)
+# Cheaper than params.yaml's recipe; two full epochs (no earlier checkpoint is eligible), so the model kept has
+# seen every feedback text twice. The weight is the test's: what flips 12 texts in 2 epochs, measured here.
+RECIPE = {
+    "train": {"max_length": 64, "max_epochs": 2, "min_epochs": 2, "evals_per_epoch": 1},
+    "evaluate": {"bootstrap_samples": 200},
+    "feedback": {"weight": 20.0},
+}
+
+
+def reports() -> list[Reported]:
+    """Half with the text stored by the service (STORE_TEXTS=true), half with the text sent by the reporter."""
+    labelled = [(text, "ham", "spam") for text in SPAM_CALLED_HAM] + [(text, "spam", "ham") for text in HAM_CALLED_SPAM]
+    return [
+        Reported(text, predicted, label, stored_text=i % 2 == 0, sent_text=i % 2 == 1)
+        for i, (text, predicted, label) in enumerate(labelled)
+    ]
+
+
+def cheaper_params(clone: Path) -> None:
+    params = yaml.safe_load((clone / "params.yaml").read_text())
+    for section, values in RECIPE.items():
+        params[section].update(values)
+    (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.mark.slow
+def test_feedback_exported_and_retrained_by_dvc_repro_corrects_the_model_and_keeps_its_test_quality(
+    trained_classifier, tmp_path
+):
+    texts = [r.text for r in reports()]
+    before = [p.label for p in trained_classifier.predict(texts)]
+    assert before == [r.predicted for r in reports()], "the texts must be ones the current model gets wrong"
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
+    cheaper_params(clone)
+    store = tmp_path / "store" / "predictions.sqlite3"
+    write_feedback_store(f"sqlite:///{store}", reports())
+
+    env = {
+        **os.environ,
+        "PREDICTION_STORE_URL": f"sqlite:///{store}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "PYTHONPATH": str(clone / "src"),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    result = subprocess.run(["dvc", "repro"], cwd=clone, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+    summary = json.loads((clone / "data" / "feedback" / "summary.json").read_text())
+    assert (summary["exported"], summary["by_label"]) == (12, {"ham": 6, "spam": 6})
+    training = json.loads((clone / "models" / "checkpoint" / "training.json").read_text())
+    assert training["feedback"] == {"rows": 12, "weight": 20.0, "excluded_reporters": []}
+
+    retrained = SpamClassifier.load(clone / "weights" / "spam-minilm")
+    after = {text: p.label for text, p in zip(texts, retrained.predict(texts), strict=True)}
+    assert after == {r.text: r.label for r in reports()}
+
+    reference = json.loads((REPO_ROOT / "reports" / "metrics.json").read_text())
+    metrics = json.loads((clone / "reports" / "metrics.json").read_text())
+    interval = reference["ci95"]["spam_f1"]
+    assert interval["low"] <= metrics["spam_f1"] <= interval["high"], (metrics["spam_f1"], interval)
