@@ -19,16 +19,16 @@ from spam_service.model.classifier import SpamClassifier
 from tests.support import REPO_ROOT
 from tests.support.feedback_store import Reported, write_feedback_store
 
-# Modern spam the model trained on the 2012 collection calls ham, and ham it calls spam (checked below first).
-SPAM_CALLED_HAM = (
+# Messages a filter can reasonably get either way: modern spam that reads like a personal text, and ham that uses
+# spam's words. Each is reported with the label the served model does NOT give it, so every report corrects the
+# model, whichever model is current.
+AMBIGUOUS = (
     "Hi mum, I dropped my phone in the bath, this is my new number. Can you message me on WhatsApp when you get a sec?",
     "Hey it's me, new phone. Can you send me 200 for the rent today, I'll pay you back Friday",
     "Sorry wrong number. By the way, you seem nice, do you invest in crypto?",
     "Dad it's me, lost my phone, text me on this number please it's urgent",
     "Hey babe, my card got blocked, can you buy me a 100 Apple gift card and send the code",
     "Hello friend, long time no see, how is your family? I have a good investment idea to share",
-)
-HAM_CALLED_SPAM = (
     "Congratulations!! You won the pub quiz prize, call me to collect it tonight",
     "Winner winner chicken dinner! Mum says tea is ready, text back if you're coming",
     "Txt me ur address and I'll send the cash prize from the raffle 2morrow",
@@ -36,6 +36,7 @@ HAM_CALLED_SPAM = (
     "Your voucher for the cinema is in the drawer, claim it before it expires on Sunday",
     "Call 07700 900123 to reach me at the new flat, the landline's not in yet",
 )
+OPPOSITE = {"spam": "ham", "ham": "spam"}
 # Cheaper than params.yaml's recipe; two full epochs (no earlier checkpoint is eligible), so the model kept has
 # seen every feedback text twice. The weight is the test's: what flips 12 texts in 2 epochs, measured here.
 RECIPE = {
@@ -45,12 +46,12 @@ RECIPE = {
 }
 
 
-def reports() -> list[Reported]:
-    """Half with the text stored by the service (STORE_TEXTS=true), half with the text sent by the reporter."""
-    labelled = [(text, "ham", "spam") for text in SPAM_CALLED_HAM] + [(text, "spam", "ham") for text in HAM_CALLED_SPAM]
+def reports(predicted: list[str]) -> list[Reported]:
+    """Each text reported with the other label than the one predicted; half with the text stored by the service
+    (STORE_TEXTS=true), half with the text sent by the reporter."""
     return [
-        Reported(text, predicted, label, stored_text=i % 2 == 0, sent_text=i % 2 == 1)
-        for i, (text, predicted, label) in enumerate(labelled)
+        Reported(text, label, OPPOSITE[label], stored_text=i % 2 == 0, sent_text=i % 2 == 1)
+        for i, (text, label) in enumerate(zip(AMBIGUOUS, predicted, strict=True))
     ]
 
 
@@ -65,15 +66,14 @@ def cheaper_params(clone: Path) -> None:
 def test_feedback_exported_and_retrained_by_dvc_repro_corrects_the_model_and_keeps_its_test_quality(
     trained_classifier, tmp_path
 ):
-    texts = [r.text for r in reports()]
-    before = [p.label for p in trained_classifier.predict(texts)]
-    assert before == [r.predicted for r in reports()], "the texts must be ones the current model gets wrong"
+    reported = reports([p.label for p in trained_classifier.predict(AMBIGUOUS)])
+    texts = [r.text for r in reported]
 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
     cheaper_params(clone)
     store = tmp_path / "store" / "predictions.sqlite3"
-    write_feedback_store(f"sqlite:///{store}", reports())
+    write_feedback_store(f"sqlite:///{store}", reported)
 
     env = {
         **os.environ,
@@ -88,13 +88,14 @@ def test_feedback_exported_and_retrained_by_dvc_repro_corrects_the_model_and_kee
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
     summary = json.loads((clone / "data" / "feedback" / "summary.json").read_text())
-    assert (summary["exported"], summary["by_label"]) == (12, {"ham": 6, "spam": 6})
+    by_label = {label: sum(r.label == label for r in reported) for label in ("ham", "spam")}
+    assert (summary["exported"], summary["by_label"]) == (12, {k: v for k, v in by_label.items() if v})
     training = json.loads((clone / "models" / "checkpoint" / "training.json").read_text())
     assert training["feedback"] == {"rows": 12, "weight": 20.0, "excluded_reporters": []}
 
     retrained = SpamClassifier.load(clone / "weights" / "spam-minilm")
     after = {text: p.label for text, p in zip(texts, retrained.predict(texts), strict=True)}
-    assert after == {r.text: r.label for r in reports()}
+    assert after == {r.text: r.label for r in reported}
 
     reference = json.loads((REPO_ROOT / "reports" / "metrics.json").read_text())
     metrics = json.loads((clone / "reports" / "metrics.json").read_text())
