@@ -62,3 +62,15 @@ def test_a_version_without_figures_in_its_tags_is_refused_and_cannot_be_compared
     assert "has no test metrics" in version_refusals(bare, None)[0]
     assert "champion (version 1) has no test metrics" in version_refusals(tagged, bare)[0]
     assert version_refusals(tagged, tagged) == []  # re-promoting the champion compares it with nothing
+
+
+def test_a_version_serving_fp32_is_not_refused_for_its_int8_copy():
+    metrics, backends = evaluation_reports(int8_spam_f1=0.9)
+    serving_int8 = GateFigures.from_reports(metrics, backends)
+    serving_fp32 = GateFigures.from_reports(metrics, {**backends, "default_backend": "onnx"})
+    assert promotion_refusals(serving_int8, None)[0].startswith("int8 rule broken")
+    assert promotion_refusals(serving_fp32, None) == [] and serving_fp32.as_tags()["int8_rule"] == "fail"
+    # From a registered version's tags: the backend it serves is its `default_backend` tag (int8 when missing).
+    tags = {**serving_fp32.as_tags(), "default_backend": "onnx"}
+    assert version_refusals(RegisteredVersion("3", (), tags=tags), None) == []
+    assert version_refusals(RegisteredVersion("3", (), tags=serving_fp32.as_tags()), None) != []

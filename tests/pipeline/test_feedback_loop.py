@@ -19,30 +19,31 @@ from spam_service.model.classifier import SpamClassifier
 from tests.support import REPO_ROOT
 from tests.support.feedback_store import Reported, write_feedback_store
 
-# Messages a filter can reasonably get either way: modern spam that reads like a personal text, and ham that uses
-# spam's words. Each is reported with the label the served model does NOT give it, so every report corrects the
-# model, whichever model is current.
+# Messages a filter can get either way, which the model trained on the collection and the modern synthetic SMS
+# gets wrong: ham that reads like spam (a friend's new number, a renewal notice, a prize among friends) and spam
+# that reads like a personal or transactional text (wrong-number openers, account scares without a link). Each is
+# reported with the label the current model does NOT give it, so every report corrects the model, whichever model
+# is current.
 AMBIGUOUS = (
-    "Hi mum, I dropped my phone in the bath, this is my new number. Can you message me on WhatsApp when you get a sec?",
-    "Hey it's me, new phone. Can you send me 200 for the rent today, I'll pay you back Friday",
-    "Sorry wrong number. By the way, you seem nice, do you invest in crypto?",
-    "Dad it's me, lost my phone, text me on this number please it's urgent",
-    "Hey babe, my card got blocked, can you buy me a 100 Apple gift card and send the code",
-    "Hello friend, long time no see, how is your family? I have a good investment idea to share",
+    "Hey it's Tom, new number! Old phone finally died. Save this one pls",
+    "Apple Music: your subscription renews on 9 May for £10.99. Manage it in Settings",
+    "We won the raffle!! £30 voucher for the curry house, come celebrate with us",
     "Congratulations!! You won the pub quiz prize, call me to collect it tonight",
-    "Winner winner chicken dinner! Mum says tea is ready, text back if you're coming",
-    "Txt me ur address and I'll send the cash prize from the raffle 2morrow",
-    "FREE entry for the kids at the zoo this weekend, want to go? Call me",
-    "Your voucher for the cinema is in the drawer, claim it before it expires on Sunday",
-    "Call 07700 900123 to reach me at the new flat, the landline's not in yet",
+    "Good evening! Is this Mr. Patel? He asked me to contact him about the piano lessons",
+    "Hi, we spoke last week about the house viewing. Is 3pm still ok? I'm Susan",
+    "Your PayPal account was used to pay £640 to an online store. If this was not you, reply STOP to cancel",
+    "Sorry to bother you, I think I have the wrong number. Are you the lady from the dog park?",
+    "Hey, it's Anna from the gym. Lost your number, text me back when you can",
+    "Your Amazon order could not be delivered. Reply with your postcode to rebook",
+    "Sorry wrong number. By the way, you seem nice, do you invest in crypto?",
 )
 OPPOSITE = {"spam": "ham", "ham": "spam"}
 # Cheaper than params.yaml's recipe; two full epochs (no earlier checkpoint is eligible), so the model kept has
-# seen every feedback text twice. The weight is the test's: what flips 12 texts in 2 epochs, measured here.
+# seen every feedback text twice. The weight is the test's: 20 left one of 12 texts unflipped in 2 epochs.
 RECIPE = {
     "train": {"max_length": 64, "max_epochs": 2, "min_epochs": 2, "evals_per_epoch": 1},
     "evaluate": {"bootstrap_samples": 200},
-    "feedback": {"weight": 20.0},
+    "feedback": {"weight": 40.0},
 }
 
 
@@ -89,9 +90,9 @@ def test_feedback_exported_and_retrained_by_dvc_repro_corrects_the_model_and_kee
 
     summary = json.loads((clone / "data" / "feedback" / "summary.json").read_text())
     by_label = {label: sum(r.label == label for r in reported) for label in ("ham", "spam")}
-    assert (summary["exported"], summary["by_label"]) == (12, {k: v for k, v in by_label.items() if v})
+    assert (summary["exported"], summary["by_label"]) == (len(reported), {k: v for k, v in by_label.items() if v})
     training = json.loads((clone / "models" / "checkpoint" / "training.json").read_text())
-    assert training["feedback"] == {"rows": 12, "weight": 20.0, "excluded_reporters": []}
+    assert training["feedback"] == {"rows": len(reported), "weight": 40.0, "excluded_reporters": []}
 
     retrained = SpamClassifier.load(clone / "weights" / "spam-minilm")
     after = {text: p.label for text, p in zip(texts, retrained.predict(texts), strict=True)}

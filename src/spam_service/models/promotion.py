@@ -3,7 +3,9 @@
 A candidate is refused when, on the test split,
 - its spam F1 is below the lower end of the champion's 95% bootstrap interval for spam F1, or
 - its ham-blocked rate (ham wrongly marked spam) is above the upper end of the champion's interval for it, or
-- its int8 ONNX copy breaks the 0.005 rule: served spam F1 of onnx-int8 more than 0.005 below torch fp32's.
+- it serves its int8 ONNX copy by default and that copy breaks the 0.005 rule: served spam F1 of onnx-int8 more
+  than 0.005 below torch fp32's (the evaluate stage chooses a backend by the same rule, so an export only serves
+  int8 where it holds; a version that serves fp32 is not refused for its int8 copy).
 With no champion yet only the int8 rule applies. A difference inside the champion's interval is noise (one test
 message moves spam F1 by ~0.003), so it does not block. `challenger` is not gated: it only shadow-scores.
 
@@ -40,6 +42,7 @@ TAG_INT8_SPAM_F1 = "int8_rule.int8_spam_f1"
 TAG_FP32_SPAM_F1 = "int8_rule.fp32_spam_f1"
 TAG_INT8_DIFFERENCE = "int8_rule.difference"
 TAG_INT8_RULE = "int8_rule"  # "pass" or "fail"
+TAG_DEFAULT_BACKEND = "default_backend"  # the backend the version serves (publication sets it)
 TAG_MODEL_DIGEST = "model_version"  # serving.json's version: the weights digest
 TAG_GIT_REVISION = "git_revision"
 # Written by a forced promotion.
@@ -63,6 +66,7 @@ class GateFigures:
     ham_blocked_high: float
     int8_spam_f1: float
     fp32_spam_f1: float
+    default_backend: str = INT8_BACKEND  # what the version serves; a version tagged before this was recorded: int8
 
     @property
     def int8_difference(self) -> float:
@@ -86,6 +90,7 @@ class GateFigures:
             ham_blocked_high=float(interval["ham_blocked_rate"]["high"]),
             int8_spam_f1=float(served[INT8_BACKEND]["served"]["spam_f1"]),
             fp32_spam_f1=float(served[FP32_BACKEND]["served"]["spam_f1"]),
+            default_backend=backends["default_backend"],
         )
 
     def as_tags(self) -> dict[str, str]:
@@ -121,7 +126,7 @@ class GateFigures:
             return None
         if not all(math.isfinite(v) for v in values.values()):
             return None
-        return cls(**values)
+        return cls(**values, default_backend=tags.get(TAG_DEFAULT_BACKEND, INT8_BACKEND))
 
 
 def promotion_refusals(candidate: GateFigures, champion: GateFigures | None) -> list[str]:
@@ -138,7 +143,7 @@ def promotion_refusals(candidate: GateFigures, champion: GateFigures | None) -> 
                 f"ham-blocked rate {candidate.ham_blocked_rate:.4f} is above the champion's 95% interval "
                 f"[{champion.ham_blocked_low:.4f}, {champion.ham_blocked_high:.4f}]"
             )
-    if not candidate.int8_passes:
+    if candidate.default_backend == INT8_BACKEND and not candidate.int8_passes:
         refusals.append(
             f"int8 rule broken: onnx-int8 served spam F1 {candidate.int8_spam_f1:.4f} is "
             f"{-candidate.int8_difference:.4f} below torch fp32's {candidate.fp32_spam_f1:.4f} "

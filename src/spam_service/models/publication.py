@@ -28,7 +28,13 @@ from spam_service.model.artifact import (
     read_serving_metadata,
 )
 from spam_service.model.classifier import SpamClassifier
-from spam_service.models.promotion import TAG_GIT_REVISION, TAG_INT8_RULE, TAG_MODEL_DIGEST, GateFigures
+from spam_service.models.promotion import (
+    TAG_DEFAULT_BACKEND,
+    TAG_GIT_REVISION,
+    TAG_INT8_RULE,
+    TAG_MODEL_DIGEST,
+    GateFigures,
+)
 from spam_service.models.registry import SERVABLE_ARTIFACT, RegistryError
 from spam_service.models.tracking import StageRun, git_revision
 
@@ -130,7 +136,7 @@ def publish_export(run: StageRun, model_dir: Path, metrics: dict[str, Any], back
         TAG_HAM_BLOCKED_BUDGET: repr(operating_point["ham_blocked_budget"]),
         TAG_MODEL_DIGEST: digest,
         TAG_GIT_REVISION: revision if dirty != "true" else f"{revision} (dirty)",
-        "default_backend": backend,
+        TAG_DEFAULT_BACKEND: backend,
     }
     version = run.registry.register(logged.model_uri, run_id=run.run_id, tags=tags)
     run.set_tags({"registered_version": version, TAG_MODEL_DIGEST: digest})
