@@ -36,9 +36,10 @@ RAN_STAGE = re.compile(r"Running stage '([\w@.-]+)'")
 
 def run(cmd: list[str], cwd: Path) -> str:
     """Run a command; its combined output, or a failure that shows it."""
-    done = subprocess.run(
-        cmd, cwd=cwd, env={**os.environ, **GIT_IDENTITY}, capture_output=True, text=True, timeout=300, check=False
-    )
+    # Stages run `python`: this interpreter's, as `make` arranges for dvc repro.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, **GIT_IDENTITY, "PATH": path}
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{' '.join(cmd)} failed in {cwd} ({done.returncode}):\n{output}"
     return output
@@ -60,16 +61,15 @@ def always_changed_stages(repo: Path) -> set[str]:
     return {name for name, stage in stages.items() if stage.get("always_changed")}
 
 
-def pinned_stages(repo: Path) -> list[str]:
-    """The stages whose outputs dvc.lock pins for good (an always_changed stage runs on every repro anyway)."""
-    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
-    return [name for name in stages if name not in always_changed_stages(repo)]
+def pipeline_stages(repo: Path) -> list[str]:
+    return list(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
 
 
 def cached_outputs(repo: Path) -> list[str]:
-    """Paths of the pinned stages' outputs that are not in git (DVC's cache holds them): the model and its inputs."""
+    """Paths of the stages' outputs that are not in git (DVC's cache holds them): the model, its inputs and the
+    feedback dataset (an always_changed stage's output, but a dependency of training all the same)."""
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    paths = [out["path"] for name in pinned_stages(repo) for out in lock.get(name, {}).get("outs", [])]
+    paths = [out["path"] for name in pipeline_stages(repo) for out in lock.get(name, {}).get("outs", [])]
     return [path for path in paths if not (repo / path).exists()]
 
 
@@ -102,10 +102,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         else:
             shutil.copy2(source, target)
     # The lock now names exactly these outputs, whatever CPU trained them.
-    dvc("commit", "--force", "--quiet", *pinned_stages(a), cwd=a)
+    dvc("commit", "--force", "--quiet", *pipeline_stages(a), cwd=a)
     if run(["git", "status", "--porcelain", "dvc.lock"], a).strip():
         run(["git", "commit", "--quiet", "-m", "dvc.lock: the workspace's outputs", "dvc.lock"], a)
-    dvc("push", "--quiet", *pinned_stages(a), cwd=a)
+    dvc("push", "--quiet", *pipeline_stages(a), cwd=a)
     yield Published(root=root, publisher=a, remote=root / "dvc-remote")
 
 
@@ -117,7 +117,7 @@ def test_the_default_remote_is_a_directory_beside_the_clone(published):
 
 def test_a_fresh_clone_pulls_the_pushed_outputs_and_repro_trains_nothing(published):
     b = clone(published.publisher, published.root / "b")
-    dvc("pull", "--quiet", *pinned_stages(b), cwd=b)
+    dvc("pull", "--quiet", *pipeline_stages(b), cwd=b)
 
     served, pulled = model_dir(REPO_ROOT), model_dir(b)
     names = sorted(p.relative_to(served) for p in served.rglob("*") if p.is_file())
@@ -125,7 +125,8 @@ def test_a_fresh_clone_pulls_the_pushed_outputs_and_repro_trains_nothing(publish
     _, mismatch, errors = filecmp.cmpfiles(served, pulled, [str(n) for n in names], shallow=False)
     assert not mismatch and not errors
 
-    status = dvc("status", *pinned_stages(b), cwd=b)
+    pinned = [stage for stage in pipeline_stages(b) if stage not in always_changed_stages(b)]
+    status = dvc("status", *pinned, cwd=b)
     assert "up to date" in status, status
     ran = set(RAN_STAGE.findall(dvc("repro", cwd=b)))
     assert ran <= always_changed_stages(b), f"dvc repro ran {ran} after a pull"
