@@ -2,6 +2,7 @@
 sampling, the bound on queued texts (dropped and counted, `offer` never waits), the rows it stores, the scoring
 thread's lowered priority, a failing challenger, and shutdown."""
 
+import json
 import os
 import threading
 import time
@@ -207,5 +208,7 @@ def test_a_trained_challenger_is_loaded_with_one_engine_thread_and_its_own_versi
         Settings(_env_file=None, shadow_model_uri=str(challenger), shadow_sample_rate=0.5), store
     )
     assert scorer is not None and scorer.sample_rate == 0.5 and scorer.max_queued_texts == 256
-    assert scorer.classifier.version == "challenger-1" and scorer.classifier.backend == "onnx-int8"
+    default_backend = json.loads((trained_model_dir / "serving.json").read_text())["default_backend"]
+    assert default_backend.startswith("onnx")  # an ONNX session, whose threads the scorer sets
+    assert scorer.classifier.version == "challenger-1" and scorer.classifier.backend == default_backend
     assert scorer.classifier.engine.session.get_session_options().intra_op_num_threads == 1
