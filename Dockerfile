@@ -49,9 +49,13 @@ RUN pip install --no-cache-dir --no-deps /wheels/*.whl
 WORKDIR /build
 COPY params.yaml ./
 COPY data/raw ./data/raw
+COPY data/modern ./data/modern
 COPY data/probe ./data/probe
 ENV HF_HUB_OFFLINE=1
+# `feedback` finds no prediction store in the build, so the image trains on the collection and the modern set;
+# a model trained with feedback comes from `dvc repro` (MODEL_SOURCE=context or dvc).
 RUN python -m spam_service.pipeline.prepare \
+    && python -m spam_service.pipeline.feedback_export \
     && python -m spam_service.pipeline.baseline \
     && python -m spam_service.pipeline.train \
     && python -m spam_service.pipeline.onnx_export \
