@@ -1,6 +1,7 @@
 """POST /admin/model on a live app: swaps to another model without a failed request, refuses what cannot serve
 (the old model keeps serving, /status says why), one swap at a time."""
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -73,7 +74,8 @@ def test_a_swap_answers_both_models_and_everything_names_the_new_one(
     assert (swap["state"], swap["last_result"], swap["last_error"], swap["swaps"]) == ("idle", "swapped", None, 1)
     assert swap["last_uri"] == str(new_model_dir) and swap["last_attempt_at"].endswith("Z")
     metrics = httpx.get(f"{server.url}/metrics").text
-    labels = f'backend="onnx-int8",name="spam-minilm",registry_version="",version="{NEW_VERSION}"'
+    backend = json.loads((new_model_dir / "serving.json").read_text())["default_backend"]
+    labels = f'backend="{backend}",name="spam-minilm",registry_version="",version="{NEW_VERSION}"'
     assert f"spam_service_model_info{{{labels}}} 1.0" in metrics
     # The texts each model classified, under its own version (the new model's two; the old one's none here).
     assert f'spam_service_predictions_total{{label="spam",model_version="{NEW_VERSION}"}} 1.0' in metrics
