@@ -20,12 +20,11 @@ from tests.support import REPO_ROOT
 from tests.support.feedback_store import Reported, write_feedback_store
 
 # Messages a filter can get either way, which the model trained on the collection and the modern synthetic SMS
-# gets wrong: ham that reads like spam (a friend's new number, a renewal notice, a prize among friends) and spam
+# gets wrong: ham that reads like spam (a renewal notice, a prize among friends) and spam
 # that reads like a personal or transactional text (wrong-number openers, account scares without a link). Each is
 # reported with the label the current model does NOT give it, so every report corrects the model, whichever model
 # is current.
 AMBIGUOUS = (
-    "Hey it's Tom, new number! Old phone finally died. Save this one pls",
     "Apple Music: your subscription renews on 9 May for £10.99. Manage it in Settings",
     "We won the raffle!! £30 voucher for the curry house, come celebrate with us",
     "Congratulations!! You won the pub quiz prize, call me to collect it tonight",
@@ -39,7 +38,9 @@ AMBIGUOUS = (
 )
 OPPOSITE = {"spam": "ham", "ham": "spam"}
 # Cheaper than params.yaml's recipe; two full epochs (no earlier checkpoint is eligible), so the model kept has
-# seen every feedback text twice. The weight is the test's: 20 left one of 12 texts unflipped in 2 epochs.
+# seen every feedback text twice. The weight is the test's: 20 left one of 12 texts unflipped in 2 epochs; at 40 a
+# friend's "new number" text reported as ham stayed spam (0.92) against the modern set's many "new number" scams,
+# so it is not among the texts.
 RECIPE = {
     "train": {"max_length": 64, "max_epochs": 2, "min_epochs": 2, "evals_per_epoch": 1},
     "evaluate": {"bootstrap_samples": 200},
