@@ -69,14 +69,19 @@ class PredictRequest(RequestBody):
     text: list[StrictStr] = Field(description="Messages to classify; predictions come back in this order.")
 
 
-def predict_request_model(max_texts: int, max_chars: int) -> type[PredictRequest]:
-    """`PredictRequest` with its limits: 1 to `max_texts` texts of at most `max_chars` characters, no NUL and no
-    lone surrogates. Pydantic checks the list's length before its items, so an oversized list costs one error."""
-    text = Annotated[
+def limited_text(max_chars: int) -> Any:
+    """A message as the API accepts one: a string of at most `max_chars` characters, without NUL."""
+    return Annotated[
         StrictStr,
         Field(max_length=max_chars, json_schema_extra={"pattern": NO_NUL_PATTERN}),
         AfterValidator(_refuse_nul),
     ]
+
+
+def predict_request_model(max_texts: int, max_chars: int) -> type[PredictRequest]:
+    """`PredictRequest` with its limits: 1 to `max_texts` texts of at most `max_chars` characters, no NUL and no
+    lone surrogates. Pydantic checks the list's length before its items, so an oversized list costs one error."""
+    text = limited_text(max_chars)
     return create_model(
         "PredictRequest",
         __base__=PredictRequest,
@@ -328,11 +333,7 @@ class FeedbackRequest(RequestBody):
 def feedback_request_model(max_chars: int) -> type[FeedbackRequest]:
     """`FeedbackRequest` whose `text` has /predict's limits: at most `max_chars` characters, no NUL, no lone
     surrogates."""
-    text = Annotated[
-        StrictStr,
-        Field(max_length=max_chars, json_schema_extra={"pattern": NO_NUL_PATTERN}),
-        AfterValidator(_refuse_nul),
-    ]
+    text = limited_text(max_chars)
     return create_model(
         "FeedbackRequest",
         __base__=FeedbackRequest,
