@@ -12,6 +12,7 @@ from spam_service.models.registry import ModelRegistry
 from spam_service.pipeline import experiments
 from spam_service.pipeline.baseline import build_baseline
 from spam_service.pipeline.dataset import MODERN_SOURCE, write_jsonl
+from spam_service.pipeline.feedback_data import FeedbackRow, write_feedback
 from tests.support.samples import synthetic
 
 
@@ -33,7 +34,13 @@ def workdir(tmp_path, monkeypatch, tiny_distilbert_dir):
         "baseline": {"C": 10.0, "class_weight": "balanced"},
         "evaluate": {"ham_blocked_budget": 0.05},
         "export": {"max_tokens": 64},
+        "feedback": {"weight": 2.0, "exclude_reporters": ["prankster"]},
     }  # fmt: skip
+    reported = [
+        FeedbackRow(f"feedback text {n}", "spam", reporter, f"r{n}", 0, "ham", None, "v", "2026-11-30T00:00:00Z")
+        for n, reporter in enumerate(("reviewer", "prankster", None))
+    ]
+    write_feedback(tmp_path / "data/feedback/feedback.jsonl", reported)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     baseline = build_baseline().fit([e.text for e in synthetic(64, seed=1)], [e.label for e in synthetic(64, seed=1)])
     (tmp_path / "models").mkdir()
@@ -63,6 +70,8 @@ def test_variants_are_trained_scored_logged_and_tabulated(workdir, tracking_stor
         assert {"probe", "test", "test_modern"} <= served.keys() and "transformer" in result["scores"]
         assert (workdir / "models/experiments" / name / "config.json").is_file()
     assert results["default"]["training"]["rows"] == 88 and results["collection-only"]["training"]["rows"] == 64
+    # Every variant learns from the feedback dataset as the pipeline does, the excluded reporter's rows left out.
+    assert {result["training"]["feedback_rows"] for result in results.values()} == {2}
     # A variant trained on fewer sources gets a baseline fitted on the same data; the others use the pipeline's.
     assert (workdir / "models/experiments/collection-only" / BASELINE_FILE).is_file()
     assert not (workdir / "models/experiments/default" / BASELINE_FILE).exists()

@@ -35,9 +35,10 @@ from spam_service.models.tracking import experiment_id, numbers
 from spam_service.pipeline.baseline import build_baseline
 from spam_service.pipeline.dataset import Example, read_collection, read_jsonl
 from spam_service.pipeline.evaluate import split_by_source
+from spam_service.pipeline.feedback_data import FeedbackParams, feedback_examples, read_feedback, training_feedback
 from spam_service.pipeline.operating_point import choose_threshold, labels_at, ranking_quality
 from spam_service.pipeline.params import load_params
-from spam_service.pipeline.paths import BASELINE_PATH, PROBE_PATH, REPORTS_DIR, split_path
+from spam_service.pipeline.paths import BASELINE_PATH, FEEDBACK_DATASET, PROBE_PATH, REPORTS_DIR, split_path
 from spam_service.pipeline.scores import binary_metrics
 from spam_service.pipeline.train import TrainConfig, train
 
@@ -120,8 +121,26 @@ def run_variant(name: str, variant: dict[str, Any], checkpoint: Path | None, bud
     if checkpoint is None:
         checkpoint = EXPERIMENTS_DIR / name
         train_examples, validation_examples = training_examples(variant)
-        summary = train(train_examples, validation_examples, training_config(variant), checkpoint, progress=False)
-        training = {"seconds": summary["seconds"], "best_epoch": summary["best"]["epoch"], "rows": len(train_examples)}
+        feedback = FeedbackParams.load()
+        excluded = list(feedback.exclude_reporters)
+        # The feedback dataset trains every variant as it trains the pipeline's model (it is not a `source`).
+        reported = feedback_examples(training_feedback(read_feedback(FEEDBACK_DATASET), excluded))
+        summary = train(
+            train_examples,
+            validation_examples,
+            training_config(variant),
+            checkpoint,
+            progress=False,
+            extra_examples=reported,
+            extra_weight=feedback.weight,
+            excluded_reporters=excluded,
+        )
+        training = {
+            "seconds": summary["seconds"],
+            "best_epoch": summary["best"]["epoch"],
+            "rows": len(train_examples),
+            "feedback_rows": len(reported),
+        }
         if "sources" in variant:  # the pipeline's baseline saw every source: fit one on the same data
             fit_baseline(train_examples, checkpoint / BASELINE_FILE)
     # A checkpoint with its own baseline (a variant's, or a scored earlier model's) is served with it.
