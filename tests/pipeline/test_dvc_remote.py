@@ -36,9 +36,11 @@ RAN_STAGE = re.compile(r"Running stage '([\w@.-]+)'")
 
 def run(cmd: list[str], cwd: Path) -> str:
     """Run a command; its combined output, or a failure that shows it."""
-    # Stages run `python`: this interpreter's, as `make` arranges for dvc repro.
+    # Stages run `python`: this interpreter's, as `make` arranges for dvc repro. The `feedback` stage finds no
+    # prediction store (not the session's, where other tests leave feedback): its dataset stays as pulled.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, **GIT_IDENTITY, "PATH": path}
+    no_store = f"sqlite:///{cwd / 'no-prediction-store' / 'predictions.sqlite3'}"
+    env = {**os.environ, **GIT_IDENTITY, "PATH": path, "PREDICTION_STORE_URL": no_store}
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{' '.join(cmd)} failed in {cwd} ({done.returncode}):\n{output}"
