@@ -79,7 +79,10 @@ class Settings(BaseSettings):
         32, ge=1, le=1024, description="Most texts per forward pass; concurrent requests are coalesced up to it."
     )
     batch_wait_ms: float = Field(
-        2.0, ge=0, le=1000, description="How long a lone request waits for others to share its forward pass."
+        2.0,
+        ge=0,
+        le=1000,
+        description="How long a batch that is not full waits for more requests while the other workers are busy.",
     )
     inference_workers: int = Field(
         2, ge=1, le=64, description="Forward passes run at once, each on its own thread with its own batch."

@@ -127,20 +127,41 @@ def test_on_batch_reports_each_answered_batch_with_its_size_and_model_time(class
     assert reported[0][1] >= 0.01  # the first batch was held on its worker thread until the others had queued
 
 
-def test_a_lone_request_waits_for_company_until_the_batch_is_full(classifier):
-    async def scenario() -> list[list[str]]:
+def test_a_lone_request_does_not_wait_for_company(classifier):
+    async def scenario() -> tuple[list[list[str]], float]:
         gated = GatedClassifier(classifier)
         gated.gate.set()
-        batcher = MicroBatcher(gated, max_batch_texts=3, max_wait_s=30.0)  # full at 3 texts: no 30 s wait
+        batcher = MicroBatcher(gated, max_batch_texts=32, max_wait_s=30.0)
         batcher.start()
+        started = time.perf_counter()
+        await batcher.predict(["one"])
+        elapsed = time.perf_counter() - started
+        await batcher.close()
+        return gated.calls, elapsed
+
+    calls, elapsed = asyncio.run(scenario())
+    assert calls == [["one"]]
+    assert elapsed < 5  # not the 30 s wait
+
+
+def test_the_last_free_worker_waits_for_company_while_the_others_are_busy(classifier):
+    async def scenario() -> list[list[str]]:
+        gated = GatedClassifier(classifier)
+        batcher = MicroBatcher(gated, max_batch_texts=3, max_wait_s=30.0, workers=2)  # full at 3: no 30 s wait
+        batcher.start()
+        held = asyncio.create_task(batcher.predict(["held"]))  # occupies one worker until the gate opens
+        await asyncio.to_thread(gated.running.wait, 10)
         first = asyncio.create_task(batcher.predict(["one"]))
-        await asyncio.sleep(0.05)  # well inside the wait: the first has not run yet
-        assert gated.calls == []
-        await asyncio.gather(first, batcher.predict(["two", "three"]))
+        await asyncio.sleep(0.05)  # well inside the wait: "one" has not run yet
+        assert gated.calls == [["held"]]
+        rest = asyncio.create_task(batcher.predict(["two", "three"]))
+        await asyncio.sleep(0.05)
+        gated.gate.set()
+        await asyncio.gather(held, first, rest)
         await batcher.close()
         return gated.calls
 
-    assert asyncio.run(scenario()) == [["one", "two", "three"]]
+    assert asyncio.run(scenario()) == [["held"], ["one", "two", "three"]]
 
 
 def test_a_failing_request_fails_alone(classifier):

@@ -86,7 +86,7 @@ def test_max_tokens_beyond_the_models_positions_is_refused(tiny_bert_dir):
 @pytest.mark.parametrize("max_batch", [1, 3, 32])
 def test_forward_passes_group_similar_lengths_and_cover_every_text_once(max_batch):
     lengths = [12, 80, 14, 13, 90, 11, 85, 40, 12, 13]
-    groups = plan_forward_passes(lengths, max_batch)
+    groups = plan_forward_passes(lengths, max_batch, overhead_tokens=32)
     assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
     assert all(1 <= len(group) <= max_batch for group in groups)
     padded = sum(len(group) * max(lengths[i] for i in group) for group in groups)
@@ -94,7 +94,7 @@ def test_forward_passes_group_similar_lengths_and_cover_every_text_once(max_batc
 
 
 def test_long_and_short_texts_are_not_padded_together():
-    groups = plan_forward_passes([10] * 8 + [200] * 8, 32)
+    groups = plan_forward_passes([10] * 8 + [200] * 8, 32, overhead_tokens=32)
     assert sorted(map(sorted, groups)) == [list(range(8)), list(range(8, 16))]
 
 

@@ -22,6 +22,7 @@ def test_a_directory_loads_with_no_registry_version_and_its_path_as_uri(trained_
 def test_model_dir_still_works_when_model_uri_is_unset(trained_model_dir):
     classifier = load_model(str(trained_model_dir), Settings(_env_file=None, inference_threads=1))
     assert classifier.uri == str(trained_model_dir) and classifier.registry_version is None
+    assert classifier.pass_costs.measured  # the forward passes are planned with this machine's costs
 
 
 def test_a_directory_without_a_model_is_not_found_and_stops_start_up_saying_so(tmp_path):

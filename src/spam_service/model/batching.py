@@ -1,11 +1,11 @@
 """Dynamic micro-batching: concurrent /predict calls share forward passes.
 
 Requests wait in a queue. When a worker is free, one collector task takes the oldest request, then whatever else
-is already queued, and, when that leaves room, waits up to `max_wait_s` for more, until the batch holds
-`max_batch_texts` texts; a request is never split, so one larger than the limit runs alone. If more workers are
-idle, the batch is shared out among them. Each batch runs on a worker thread, off the event loop, and each request
-gets its own predictions back in its own order. While every worker is busy the next batch queues up, so under load
-batches fill without waiting at all.
+is already queued, and, when that leaves room and every other worker is busy, waits up to `max_wait_s` for more,
+until the batch holds `max_batch_texts` texts (a lone request never waits); a request is never split, so one
+larger than the limit runs alone. If more workers are idle, the batch is shared out among them. Each batch runs
+on a worker thread, off the event loop, and each request gets its own predictions back in its own order. While
+every worker is busy the next batch queues up, so under load batches fill without waiting at all.
 
 Model swaps: each request names the model it started with, and a batch holds requests of one model only (the
 collector closes a batch when the next request's model differs), so a request never gets another model's answer.
@@ -226,7 +226,10 @@ class MicroBatcher:
         self._held = None
         self._collecting = batch = [first]
         size = len(first.texts)
-        deadline = loop.time() + self.max_wait_s
+        # Wait for company only while the other workers are busy: a lone request, or one an idle worker could take
+        # next, gains nothing from waiting (an idle engine is not made faster by a fuller batch later).
+        busy = bool(self._running) and self._slots.locked()
+        deadline = loop.time() + (self.max_wait_s if busy else 0.0)
         while size < self.max_batch_texts:
             try:
                 item = self._queue.get_nowait()

@@ -27,8 +27,10 @@ from spam_service.model.artifact import (
     served_threshold,
     weights_digest,
 )
+from spam_service.model.baseline_scorer import BaselineScorer
 from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
+from spam_service.model.pass_costs import default_pass_costs
 from spam_service.model.text import normalize_text
 from spam_service.model.tokenization import TextTokenizer
 
@@ -75,10 +77,12 @@ class SpamClassifier:
         self.uri: str | None = None
         self.max_tokens = max_tokens
         self.batch_size = batch_size
+        # Replaced by the costs measured on this machine when the model is loaded for serving (`loading`).
+        self.pass_costs = default_pass_costs(batch_size)
         self.spam_threshold = spam_threshold
         self._spam_index = label2id[SPAM]
-        self.baseline = baseline  # a fitted scikit-learn pipeline with predict_proba, or None
-        self._baseline_spam_column = list(baseline.classes_).index(SPAM) if baseline is not None else 0
+        # `baseline`: a fitted scikit-learn pipeline with predict_proba, or None
+        self.baseline = BaselineScorer(baseline) if baseline is not None else None
 
     @property
     def backend(self) -> str:
@@ -142,7 +146,8 @@ class SpamClassifier:
         """Spam probability, truncation flag and token count per text, in input order."""
         encoded = self.tokenizer.encode([normalize_text(t) for t in texts])
         probabilities = [0.0] * len(texts)
-        for group in plan_forward_passes([len(t.ids) for t in encoded], self.batch_size):
+        costs = self.pass_costs
+        for group in plan_forward_passes([len(t.ids) for t in encoded], costs.max_texts, costs.overhead_tokens):
             logits = self.engine.logits(self.tokenizer.pad([encoded[i] for i in group]))
             for i, p in zip(group, softmax(logits)[:, self._spam_index].tolist(), strict=True):
                 probabilities[i] = p
@@ -151,8 +156,7 @@ class SpamClassifier:
     def baseline_probabilities(self, texts: Sequence[str]) -> list[float] | None:
         if self.baseline is None:
             return None
-        normalized = [normalize_text(t) for t in texts]
-        return self.baseline.predict_proba(normalized)[:, self._baseline_spam_column].tolist()
+        return self.baseline.spam_probabilities([normalize_text(t) for t in texts])
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         probabilities, truncated, tokens = self.spam_probabilities(texts)
@@ -174,15 +178,9 @@ class SpamClassifier:
         return predictions
 
 
-# What one forward pass costs beyond its tokens, in tokens: ONNX Runtime int8 here processes ~13k padded tokens/s
-# in batches but only ~7k one short text at a time. It decides when a shorter group is worth another pass; on
-# random batches of 32 test messages, 24 to 64 all gave ~500 texts/s, against ~320 for one sorted pass.
-PASS_OVERHEAD_TOKENS = 32
-
-
-def plan_forward_passes(lengths: Sequence[int], max_batch: int) -> list[list[int]]:
+def plan_forward_passes(lengths: Sequence[int], max_batch: int, overhead_tokens: float) -> list[list[int]]:
     """Group texts (indices into `lengths`, token counts) into forward passes of at most `max_batch`, each padded to
-    its own longest text, minimising padded tokens plus PASS_OVERHEAD_TOKENS per pass.
+    its own longest text, minimising padded tokens plus `overhead_tokens` per pass (`pass_costs` measures both).
 
     Texts of similar length go together: a batch of random SMS padded to its longest costs about twice the sorted
     grouping. Optimal for that cost over the length-sorted order, by dynamic programming (n x max_batch steps).
@@ -194,7 +192,7 @@ def plan_forward_passes(lengths: Sequence[int], max_batch: int) -> list[list[int
     for end in range(1, len(order) + 1):
         longest = sorted_lengths[end - 1]
         for start in range(max(0, end - max_batch), end):
-            cost = best[start] + PASS_OVERHEAD_TOKENS + (end - start) * longest
+            cost = best[start] + overhead_tokens + (end - start) * longest
             if cost < best[end]:
                 best[end], start_of_last[end] = cost, start
     groups, end = [], len(order)

@@ -7,6 +7,7 @@ engine options of the settings, then a warm-up.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from spam_service.errors import REPRODUCE_HINT, ModelLoadError, StartupError
 from spam_service.model.artifact import CONFIG_FILE, read_serving_metadata
 from spam_service.model.classifier import SpamClassifier
 from spam_service.model.engines import resolve_backend
+from spam_service.model.pass_costs import measure_pass_costs
 from spam_service.models.registry import ModelRegistry, RegistryError, is_registry_uri
 from spam_service.settings import Settings
+
+_logger = logging.getLogger(__name__)
 
 WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded batch is run as well"]
 
@@ -60,6 +64,15 @@ def load_model(uri: str, settings: Settings, *, threads: Callable[[str], int | N
     classifier.uri = uri
     # The first passes allocate buffers and pick kernels per shape: pay for them before the first client does.
     classifier.predict(WARM_UP_TEXTS)
+    classifier.pass_costs = costs = measure_pass_costs(classifier)
+    _logger.info(
+        "%s (%s): forward passes of up to %d texts, fixed cost %.0f tokens (measured: %s)",
+        uri,
+        classifier.backend,
+        costs.max_texts,
+        costs.overhead_tokens,
+        ", ".join(f"{n} texts {s * 1000:.2f} ms" for n, s in costs.seconds_per_pass.items()),
+    )
     return classifier
 
 
