@@ -1,11 +1,16 @@
-"""The in-process ceiling: the serving engine called directly, no HTTP, no request log.
+"""The limit: the most texts/s the serving engine reaches on this machine, with no HTTP and no request log.
 
 The classifier is loaded exactly as the service loads it (`spam_service.runtime.load_classifier(Settings(...))`,
 so INFERENCE_BACKEND, INFERENCE_WORKERS, INFERENCE_THREADS and the like from the environment apply) and run as the
-service runs it: one thread per inference worker, each calling `predict` on consecutive batches of `--batch` test
-messages. Texts/s here is what the service could reach if serving cost nothing.
+service runs it: one thread per inference worker, all cores busy. The test messages are sorted by token length and
+cut into passes of 1, 2, 4, ... 64 texts (one forward pass each, neighbours in length, so little padding); for each
+pass size every worker runs pass after pass for `--duration` seconds.
 
-    python -m bench.ceiling --model-dir weights/spam-minilm --duration 10 --warmup 3
+Two figures per pass size: `served` is `SpamClassifier.predict` (tokenizing, the network, the TF-IDF baseline:
+what the service does per text) and `engine` is the network alone. The limit is the best `served` figure: what
+the service could reach if HTTP, JSON and the request log cost nothing.
+
+    python -m bench.ceiling --model-dir weights/spam-minilm --duration 3 --warmup 1
 """
 
 from __future__ import annotations
@@ -15,20 +20,55 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.loadgen import load_messages
+PASS_SIZES = (1, 2, 4, 8, 16, 32, 64)
+
+
+def run_threads(workers: int, seconds: float, call: Callable[[int, int], int]) -> tuple[int, float]:
+    """`workers` threads each calling `call(worker, round)` (which returns the texts it did) for `seconds`."""
+    done = [0] * workers
+    begin = time.perf_counter()
+
+    def worker(index: int) -> None:
+        round_ = 0
+        while time.perf_counter() - begin < seconds:
+            done[index] += call(index, round_)
+            round_ += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done), time.perf_counter() - begin
+
+
+def load_messages(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as lines:
+        messages = [json.loads(line)["text"] for line in lines if line.strip()]
+    if not messages:
+        raise SystemExit(f"no messages in {path}")
+    return messages
+
+
+def length_sorted_passes(classifier, messages: Sequence[str], size: int) -> list[list[str]]:
+    lengths = [len(t.ids) for t in classifier.tokenizer.encode(messages)]
+    ordered = [messages[i] for i in sorted(range(len(messages)), key=lengths.__getitem__)]
+    return [ordered[start : start + size] for start in range(0, len(ordered) - size + 1, size)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Time the serving engine in-process.")
+    parser = argparse.ArgumentParser(description="Measure the serving engine's limit in-process.")
     parser.add_argument("--model-dir", type=Path, default=Path("weights/spam-minilm"))
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of predictions before measuring")
-    parser.add_argument("--batch", type=int, default=32, help="texts per predict call")
+    parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per pass size and figure")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each measurement")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(PASS_SIZES), help="texts per forward pass")
     parser.add_argument("--messages", type=Path, default=Path("data/prepared/test.jsonl"))
     args = parser.parse_args(argv)
 
+    from spam_service.model.pass_costs import PassCosts
     from spam_service.runtime import load_classifier
     from spam_service.settings import Settings
 
@@ -36,41 +76,46 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     classifier = load_classifier(settings)
     load_s = time.perf_counter() - started
+    measured_costs = classifier.pass_costs
     messages = load_messages(args.messages)
-    batches = [
-        [messages[(start + i) % len(messages)] for i in range(args.batch)]
-        for start in range(0, len(messages), args.batch)
-    ]
+    workers = settings.inference_workers
 
-    def run_for(seconds: float) -> tuple[int, float]:
-        """Every worker predicts batch after batch for `seconds`; the batches done and the time taken."""
-        done = [0] * settings.inference_workers
-        begin = time.perf_counter()
+    def measure(passes: list[list[str]], predict: Callable[[list[str]], object]) -> float:
+        def call(worker: int, round_: int) -> int:
+            texts = passes[(worker + round_ * workers) % len(passes)]
+            predict(texts)
+            return len(texts)
 
-        def worker(index: int) -> None:
-            while time.perf_counter() - begin < seconds:
-                classifier.predict(batches[(index + done[index] * len(done)) % len(batches)])
-                done[index] += 1
+        run_threads(workers, args.warmup, call)
+        texts, elapsed = run_threads(workers, args.duration, call)
+        return texts / elapsed
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(done))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return sum(done), time.perf_counter() - begin
-
-    run_for(args.warmup)
-    calls, elapsed = run_for(args.duration)
+    rows = []
+    for size in args.sizes:
+        # Each call is exactly one forward pass: a fixed cost so high that the planner never splits a call.
+        classifier.pass_costs = PassCosts(overhead_tokens=1e9, max_texts=size)
+        passes = length_sorted_passes(classifier, messages, size)
+        served = measure(passes, classifier.predict)
+        engine = measure(passes, classifier.spam_probabilities)
+        rows.append(
+            {"texts_per_pass": size, "served_texts_per_s": round(served, 1), "engine_texts_per_s": round(engine, 1)}
+        )
+        print(f"pass of {size:>2}: served {served:7.1f} texts/s, engine alone {engine:7.1f}", file=sys.stderr)
+    best = max(rows, key=lambda row: row["served_texts_per_s"])
     json.dump(
         {
             "backend": classifier.backend,
-            "workers": settings.inference_workers,
+            "workers": workers,
             "threads": settings.inference_threads,
-            "batch": args.batch,
-            "batches": calls,
-            "texts": calls * args.batch,
-            "duration_s": round(elapsed, 3),
-            "texts_per_s": round(calls * args.batch / elapsed, 2),
+            "baseline": classifier.baseline is not None,
+            "texts_per_s": best["served_texts_per_s"],
+            "best_texts_per_pass": best["texts_per_pass"],
+            "engine_texts_per_s": max(row["engine_texts_per_s"] for row in rows),
+            "by_pass_size": rows,
+            "measured_pass_costs": {
+                "max_texts": measured_costs.max_texts,
+                "overhead_tokens": measured_costs.overhead_tokens,
+            },
             "load_s": round(load_s, 2),
         },
         sys.stdout,
