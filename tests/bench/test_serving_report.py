@@ -4,7 +4,7 @@ the measured limit."""
 import argparse
 
 import pytest
-from bench.serving import Point, ServerRun, parse_points, tables
+from bench.serving import SETTLE_MAX_S, Point, ServerRun, parse_points, settle_s, tables
 
 
 def wrk_result(point: str, texts_per_s: float) -> dict:
@@ -43,3 +43,10 @@ def test_the_report_gives_each_system_a_row_and_each_point_its_ratios() -> None:
 def test_a_skipped_system_leaves_its_ratios_empty() -> None:
     runs = {"service": ServerRun("service", points=[wrk_result("1x8", 300.0)])}
     assert "| 1x8 | - | - | 0.50x |" in tables([Point(1, 8)], runs, limit=600.0)
+
+
+def test_the_pause_after_a_warm_up_lasts_as_long_as_the_requests_it_left_in_flight() -> None:
+    # 8 connections x 16 texts at 64 texts/s: 2 s of work, with a margin
+    assert settle_s(Point(16, 8), {"texts_per_s": 64.0}) == pytest.approx(1.2 * 2 + 0.1)
+    assert settle_s(Point(16, 8), {"texts_per_s": 0.0}) == SETTLE_MAX_S  # nothing came back: the longest pause
+    assert settle_s(Point(16, 32), {"texts_per_s": 1.0}) == SETTLE_MAX_S
