@@ -10,7 +10,8 @@ from pathlib import Path
 
 import joblib
 
-from spam_service.model.artifact import BASELINE_FILE, MODEL_CARD_FILE, write_serving_metadata
+from spam_service.model.artifact import BASELINE_FILE, BASELINE_TABLES_FILE, MODEL_CARD_FILE, write_serving_metadata
+from spam_service.model.baseline_scorer import write_tables
 from spam_service.pipeline.baseline import build_baseline
 from tests.support.samples import synthetic
 
@@ -33,11 +34,12 @@ def store_uri(database: Path) -> str:
 
 def fake_export(checkpoint: Path, directory: Path, *, digest: str = "0123456789ab", backend: str = "torch") -> Path:
     """An exported model directory as the export stage writes it, around a tiny checkpoint: the checkpoint's files,
-    a TF-IDF baseline fitted on synthetic messages, serving.json and a model card."""
+    a TF-IDF baseline fitted on synthetic messages (pickle and tables), serving.json and a model card."""
     shutil.copytree(checkpoint, directory, ignore=shutil.ignore_patterns("_vocab"))
     examples = synthetic(60, seed=4)
     baseline = build_baseline().fit([e.text for e in examples], [e.label for e in examples])
     joblib.dump(baseline, directory / BASELINE_FILE)
+    write_tables(baseline, directory / BASELINE_TABLES_FILE)
     write_serving_metadata(directory, {"name": "tiny", "version": digest, "max_tokens": 64, "default_backend": backend})
     (directory / MODEL_CARD_FILE).write_text("# tiny\n", encoding="utf-8")
     return directory

@@ -21,6 +21,7 @@ TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 WEIGHTS_PATTERNS = ("*.safetensors", "*.bin")  # the formats save_pretrained writes, the preferred one first
 
 BASELINE_FILE = "baseline.joblib"
+BASELINE_TABLES_FILE = "baseline.json"  # the same baseline as scoring tables: what the service loads
 SERVING_METADATA_FILE = "serving.json"
 MODEL_CARD_FILE = "README.md"
 ONNX_DIR = "onnx"

@@ -1,6 +1,6 @@
 """The spam classifier as served: tokenizer + fine-tuned sequence-classification network (run by an inference
 engine: torch, or ONNX Runtime fp32/int8, see `engines`), optionally combined with the TF-IDF baseline the
-pipeline exports beside it (`baseline.joblib`).
+pipeline exports beside it (`baseline.json`, see `baseline_scorer`).
 
 The combination is max(p_transformer, p_baseline): the baseline can only turn a verdict to spam, never to ham, so
 the transformer's spam recall on messages unlike the training data is kept (the n-gram model hardly fires on
@@ -15,19 +15,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from spam_service.errors import REPRODUCE_HINT, ModelLoadError, first_line
 from spam_service.model.artifact import (
     BASELINE_FILE,
+    BASELINE_TABLES_FILE,
     CONFIG_FILE,
     read_serving_metadata,
     served_threshold,
     weights_digest,
 )
-from spam_service.model.baseline_scorer import BaselineScorer
+from spam_service.model.baseline_scorer import BaselineScorer, SklearnBaseline, scorer_for_model
 from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.pass_costs import default_pass_costs
@@ -60,7 +60,7 @@ class SpamClassifier:
         max_tokens: int = 256,
         batch_size: int = 32,
         spam_threshold: float = 0.5,
-        baseline: Any = None,
+        baseline: BaselineScorer | SklearnBaseline | None = None,
     ) -> None:
         label2id = {str(k).lower(): int(v) for k, v in label2id.items()}
         if set(label2id) != set(LABELS):
@@ -81,8 +81,7 @@ class SpamClassifier:
         self.pass_costs = default_pass_costs(batch_size)
         self.spam_threshold = spam_threshold
         self._spam_index = label2id[SPAM]
-        # `baseline`: a fitted scikit-learn pipeline with predict_proba, or None
-        self.baseline = BaselineScorer(baseline) if baseline is not None else None
+        self.baseline = baseline  # a `baseline_scorer` scorer, or None
 
     @property
     def backend(self) -> str:
@@ -106,9 +105,9 @@ class SpamClassifier:
 
         `backend` is `auto` (serving.json's `default_backend`, else torch), `torch`, `onnx` or `onnx-int8`; the ONNX
         files are read from `onnx_dir` (default: `onnx/` in the directory). With `combine_baseline`, the baseline
-        at `baseline_path` (default: `baseline.joblib` in the directory) is combined with the transformer when that
-        file exists. `spam_threshold` None serves the operating point the export recorded in serving.json for
-        that combination (0.5 for a directory without one).
+        (`load_baseline`: the directory's `baseline.json` or `baseline.joblib`, or the pickle at `baseline_path`)
+        is combined with the transformer when there is one. `spam_threshold` None serves the operating point the
+        export recorded in serving.json for that combination (0.5 for a directory without one).
         """
         model_dir = Path(model_dir)
         if not (model_dir / CONFIG_FILE).is_file():
@@ -124,7 +123,7 @@ class SpamClassifier:
             raise
         except Exception as exc:  # any failure here means the directory is unusable: say so in one line
             raise ModelLoadError(f"model at {model_dir}/ is broken ({first_line(exc)}): {REPRODUCE_HINT}") from exc
-        baseline = load_baseline(baseline_path or model_dir / BASELINE_FILE) if combine_baseline else None
+        baseline = load_baseline(model_dir, baseline_path) if combine_baseline else None
         return cls(
             engine,
             tokenizer,
@@ -208,9 +207,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
-def load_baseline(path: Path) -> Any:
-    """The exported baseline, or None when the directory has none. joblib unpickles: the model directory is
-    trusted code, like any pickled checkpoint."""
+def load_baseline(model_dir: Path, path: Path | None = None) -> BaselineScorer | SklearnBaseline | None:
+    """The baseline to combine: the tables the export wrote (`baseline.json`, no scikit-learn needed), else the
+    fitted pipeline (`baseline.joblib`, or `path`); None when the directory has neither. joblib unpickles: the
+    model directory is trusted code, like any pickled checkpoint."""
+    if path is None:
+        if (model_dir / BASELINE_TABLES_FILE).is_file():
+            return BaselineScorer.load(model_dir / BASELINE_TABLES_FILE)
+        path = model_dir / BASELINE_FILE
     if not path.is_file():
         return None
     import joblib
@@ -221,4 +225,4 @@ def load_baseline(path: Path) -> Any:
         raise ModelLoadError(f"{path} is broken ({type(exc).__name__}): {REPRODUCE_HINT}") from exc
     if not hasattr(baseline, "predict_proba") or SPAM not in list(getattr(baseline, "classes_", [])):
         raise ModelLoadError(f"{path} is not a spam/ham classifier with probabilities: {REPRODUCE_HINT}")
-    return baseline
+    return scorer_for_model(baseline)

@@ -16,8 +16,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import joblib
+
 from spam_service.model.artifact import (
     BASELINE_FILE,
+    BASELINE_TABLES_FILE,
     MODEL_CARD_FILE,
     ONNX_DIR,
     ONNX_FILES,
@@ -25,6 +28,7 @@ from spam_service.model.artifact import (
     weights_digest,
     write_serving_metadata,
 )
+from spam_service.model.baseline_scorer import write_tables
 from spam_service.model.labels import LABELS
 from spam_service.models.publication import publish_export
 from spam_service.models.registry import RegistryError
@@ -123,7 +127,8 @@ add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
 ## Use
 Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
 and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
-only from a directory you trust). `{fp32}` (fp32) and `{int8}` (dynamic int8) are the same
+only from a directory you trust); `{BASELINE_TABLES_FILE}` holds the same baseline as plain scoring tables, which
+the service loads (`spam_service.model.baseline_scorer`). `{fp32}` (fp32) and `{int8}` (dynamic int8) are the same
 network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
 output `logits`. Apply `spam_service.model.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
@@ -199,6 +204,8 @@ def export(
     for filename in ONNX_FILES.values():
         shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
     shutil.copyfile(baseline, out_dir / BASELINE_FILE)
+    if not write_tables(joblib.load(baseline), out_dir / BASELINE_TABLES_FILE):
+        raise SystemExit(f"export: {baseline} is not a baseline `baseline_scorer` can write as tables")
     # Saved tokenizers keep the base's 512 limit; pin the limit the model was evaluated with.
     config_path = out_dir / TOKENIZER_CONFIG_FILE
     tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
