@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 PREFIX = "/webhdfs/v1"
+BLOCK_SIZE = 134217728  # as `blockSize` in file statuses: HDFS's default 128 MiB
 JAVA_CLASSES = {
     "FileNotFoundException": "java.io.FileNotFoundException",
     "IllegalArgumentException": "java.lang.IllegalArgumentException",
@@ -91,7 +92,7 @@ class Node:
         millis = int(self.modified * 1000)
         return {
             "accessTime": millis if not self.directory else 0,
-            "blockSize": 0 if self.directory else 134217728,
+            "blockSize": 0 if self.directory else BLOCK_SIZE,
             "childrenNum": 0,
             "fileId": id(self) % 10**9,
             "group": "supergroup",
@@ -237,6 +238,16 @@ class _Handler(BaseHTTPRequestHandler):
                     else [node.status()]
                 )
             self._json(200, {"FileStatuses": {"FileStatus": entries}})
+        elif (method, op) == ("GET", "GETFILEBLOCKLOCATIONS"):
+            # Hadoop's client (Spark's file listing) asks where each block is to plan its splits.
+            with fs.lock:
+                node = fs.get(path)
+                if node.directory:
+                    raise RemoteError(404, "FileNotFoundException", f"Path is not a file: {path}")
+                size = len(node.data)
+            offset = int(query.get("offset", 0) or 0)
+            length = int(query["length"]) if query.get("length") else size - offset
+            self._json(200, {"BlockLocations": {"BlockLocation": owner.block_locations(size, offset, length)}})
         elif (method, op) == ("PUT", "MKDIRS"):
             with fs.lock:
                 fs.mkdirs(path, user)
@@ -472,6 +483,27 @@ class WebHdfsServer:
             message = f'Permission denied: user={user}, access=WRITE, inode="{denied[0]}"'
             raise RemoteError(403, "AccessControlException", message)
 
+    def block_locations(self, size: int, offset: int, length: int) -> list[dict[str, Any]]:
+        """The blocks of a file of `size` bytes that overlap [offset, offset + length), all on the one datanode."""
+        datanode = f"{self.datanode_host}:{self.datanode_port}"
+        blocks = []
+        for start in range(0, size, BLOCK_SIZE):
+            block_length = min(BLOCK_SIZE, size - start)
+            if start < offset + length and offset < start + block_length:
+                blocks.append(
+                    {
+                        "cachedHosts": [],
+                        "corrupt": False,
+                        "hosts": [self.datanode_host],
+                        "length": block_length,
+                        "names": [datanode],
+                        "offset": start,
+                        "storageTypes": ["DISK"],
+                        "topologyPaths": [f"/default-rack/{datanode}"],
+                    }
+                )
+        return blocks
+
     def take_lease_conflict(self) -> bool:
         with self._lock:
             if self.faults.lease_conflicts > 0:
@@ -483,7 +515,14 @@ class WebHdfsServer:
         with self._lock:
             self.requests.append((role, method, op, path))
 
-    # Reading the file system from a test.
+    # Reading and laying out the file system from a test.
+    def put_file(self, path: str, data: bytes, owner: str = "hdfs") -> None:
+        """Create (or replace) a file with `data`, and its parent directories, as if a client had written it."""
+        path = normalize(path)
+        with self.fs.lock:
+            self.fs.mkdirs(posixpath.dirname(path), owner)
+            self.fs.nodes[path] = Node(directory=False, owner=owner, data=bytearray(data))
+
     def read(self, path: str) -> bytes:
         return self.fs.read(normalize(path))
 
