@@ -4,13 +4,21 @@ It speaks what the `hdfs` package (and any WebHDFS client) speaks, over real HTT
 
 - the namenode answers CREATE (PUT), APPEND (POST) and OPEN (GET) with `307 Temporary Redirect` to the datanode's
   port, whose host name is configurable (`datanode_host`) so that the unresolvable-datanode pitfall can be shown;
-  it answers GETFILESTATUS, LISTSTATUS, MKDIRS, DELETE and TRUNCATE (POST, `newlength`) itself;
+  it answers GETFILESTATUS, LISTSTATUS, GETFILEBLOCKLOCATIONS, MKDIRS, RENAME (PUT, `destination`), DELETE and
+  TRUNCATE (POST, `newlength`) itself;
 - the datanode takes the bytes (Content-Length or chunked) of CREATE (201) and APPEND (200) and serves OPEN;
 - errors are `{"RemoteException": {"exception", "javaClassName", "message"}}` with the status Hadoop's
   `ExceptionHandler` gives them: 404 FileNotFoundException, 403 for other IOExceptions (AlreadyBeingCreated,
   RecoveryInProgress, FileAlreadyExists, Retriable), 400 IllegalArgumentException;
 - one writer per file: an APPEND, CREATE or TRUNCATE of a file whose lease another write holds gets 403
   AlreadyBeingCreatedException, as HDFS answers a second writer.
+
+Hadoop's own client (`webhdfs://` in Spark, tests/batch) asks for more than the `hdfs` package: GETFILEBLOCKLOCATIONS
+when Spark plans its input splits (without it the client falls back to the private GET_BLOCK_LOCATIONS, whose
+LocatedBlocks answer is not served here), and RENAME when a job commits its output (task attempts into place, then
+the batch job's temporary directory to the output path). Both were added for it; OPEN with `offset`/`length`, the
+307 redirects and the file statuses were enough as they were. It sends no GETHOMEDIRECTORY or GETDELEGATIONTOKEN
+without Kerberos.
 
 Faults on demand (`WebHdfsServer.faults`, or `POST /_test/faults` with the same fields as JSON):
 `down` (connections refused or cut), `fail_next` requests answered with `fail_status`/`fail_exception`,
@@ -143,6 +151,26 @@ class FileSystem:
             elif not node.directory:
                 raise RemoteError(403, "ParentNotDirectoryException", f"Parent path is not a directory: {current}")
 
+    def rename(self, source: str, destination: str) -> bool:
+        """HDFS's rename (under `lock`): into `destination` when it is a directory; False (nothing moved) when the
+        source is missing or under its own destination, or the target exists or lacks a parent directory."""
+        if source == "/" or source not in self.nodes:
+            return False
+        target = destination
+        if target in self.nodes and self.nodes[target].directory:
+            target = posixpath.join(target, posixpath.basename(source))
+        parent = self.nodes.get(posixpath.dirname(target))
+        if target in self.nodes or parent is None or not parent.directory or target.startswith(source + "/"):
+            return False
+        moved = [p for p in self.nodes if p == source or p.startswith(source + "/")]
+        for old in moved:
+            new = target + old[len(source) :]
+            self.nodes[new] = self.nodes.pop(old)
+            if old in self.leases:
+                self.leases.discard(old)
+                self.leases.add(new)
+        return True
+
     def children(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/"
         return sorted(p for p in self.nodes if p.startswith(prefix) and "/" not in p[len(prefix) :] and p != "/")
@@ -266,6 +294,12 @@ class _Handler(BaseHTTPRequestHandler):
                     if p != "/":
                         del fs.nodes[p]
             self._json(200, {"boolean": True})
+        elif (method, op) == ("PUT", "RENAME"):
+            destination = normalize(query.get("destination", ""))
+            owner.check_write_allowed(path, user)
+            owner.check_write_allowed(destination, user)
+            with fs.lock:
+                self._json(200, {"boolean": fs.rename(path, destination)})
         elif (method, op) == ("POST", "TRUNCATE"):
             owner.check_write_allowed(path, user)
             new_length = int(query.get("newlength", "-1") or -1)
