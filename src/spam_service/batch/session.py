@@ -28,7 +28,7 @@ JAVA_HINT = "install a Java runtime (17 or 21): `make system-packages` installs 
 
 @dataclass(frozen=True, slots=True)
 class SparkOptions:
-    master: str | None = None  # None: spark-submit's, else DEFAULT_MASTER
+    master: str | None = None  # None: spark-submit's master, else DEFAULT_MASTER
     app_name: str = "spam-service-batch"
     progress_bar: bool = True
     shuffle_partitions: int | None = None
@@ -53,20 +53,20 @@ def start_spark(options: SparkOptions) -> StartedSpark:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     started = time.perf_counter()
     try:
-        from pyspark import SparkConf
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise BatchError(f"pyspark is not installed ({exc}): pip install -r requirements-dev.txt") from exc
     builder = SparkSession.builder.appName(options.app_name)
-    if not SparkConf().contains("spark.master"):  # spark-submit sets it; a plain `python -m` does not
+    # spark-submit starts the JVM first, with its --master, and hands the gateway to Python: never override it.
+    if options.master or not launched_by_spark_submit():
         builder = builder.master(options.master or DEFAULT_MASTER)
-    elif options.master:
-        builder = builder.master(options.master)
     settings = {
         "spark.ui.showConsoleProgress": str(options.progress_bar).lower(),
         "spark.ui.enabled": str(options.ui).lower(),
         # Python workers are kept between tasks: each loads the model once, not once per task.
         "spark.python.worker.reuse": "true",
+        # Spark's INFO and WARN lines from start-up on: the progress bar and our summary (or error) line stay legible.
+        "spark.log.level": "ERROR",
         **({"spark.sql.shuffle.partitions": str(options.shuffle_partitions)} if options.shuffle_partitions else {}),
         **dict(options.extra),
     }
@@ -76,8 +76,12 @@ def start_spark(options: SparkOptions) -> StartedSpark:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start: Java missing or broken, a bad --conf
         raise BatchError(f"Spark did not start: {first_line(exc)}") from exc
-    session.sparkContext.setLogLevel("ERROR")  # the progress bar and our summary, not Spark's INFO chatter
     return StartedSpark(session, time.perf_counter() - started)
+
+
+def launched_by_spark_submit() -> bool:
+    """Whether this Python process was started by spark-submit (its JVM's gateway is in the environment)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def spark_error(exc: BaseException, doing: str) -> BatchError:
