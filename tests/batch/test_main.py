@@ -78,3 +78,23 @@ def test_a_bad_option_is_argparses_usage_error(capsys):
         main(["score", "--input", "x"])  # no --output
     assert exited.value.code == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_compare_prints_a_json_report_of_both_models(spark, capsys, trained_model_dir, tmp_path):
+    labelled = tmp_path / "labelled.jsonl"
+    rows = [{"text": SPAM, "label": "spam"}, {"text": HAM, "label": "ham"}, {"text": "ok see you", "label": "ham"}]
+    labelled.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    model = str(trained_model_dir)
+    argv = ["compare", "--input", str(labelled), "--champion", model, "--challenger", model]
+    code, out, errors = run(capsys, *argv, "--challenger-backend", "onnx-int8", "--label-column", "label")
+    assert code == 0 and errors == []
+    report = json.loads(out)
+    assert report["texts"] == 3 and report["truth"] == "column label"
+    assert report["models"]["champion"]["backend"] == "onnx"
+    assert report["models"]["challenger"]["backend"] == "onnx-int8"
+    assert report["models"]["champion"]["metrics"] == {
+        "labelled": 3,
+        "accuracy": 1.0,
+        "spam_precision": 1.0,
+        "spam_recall": 1.0,
+    }

@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     truth = compare.add_mutually_exclusive_group()
     truth.add_argument("--feedback", default=None, help="prediction store URL, or a feedback .jsonl/.parquet export")
     truth.add_argument("--label-column", default=None, help="an input column holding the true label")
+    compare.add_argument(
+        "--challenger-backend",
+        default=None,
+        choices=BACKENDS,
+        help="the challenger's engine, when not --backend (e.g. onnx-int8 against the served fp32)",
+    )
     compare.add_argument("--examples", type=int, default=5, help="flipped texts shown per direction (default 5)")
     return parser
 
@@ -148,7 +154,8 @@ def _compare(args: argparse.Namespace, extra: tuple[Any, ...]) -> None:
     from spam_service.batch.scoring import resolve_model, spread
 
     champion, _ = resolve_model(args.champion, backend=args.backend, threads=args.threads)
-    challenger, _ = resolve_model(args.challenger, backend=args.backend, threads=args.threads)
+    challenger_backend = args.challenger_backend or args.backend
+    challenger, _ = resolve_model(args.challenger, backend=challenger_backend, threads=args.threads)
     spark = _spark(args, extra)
     started = time.perf_counter()
     texts = read_input(spark.session, args.input, text_column=args.text_column, fmt=args.format)
