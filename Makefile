@@ -25,8 +25,8 @@ serve:
 test: install-dev system-packages model
 	$(BIN)/python -m pytest
 
-# Debian packages the tests need (PostgreSQL for the prediction store, Chromium for the page); apt-get runs only
-# when one is missing.
+# Debian packages the tests need (PostgreSQL for the prediction store, Chromium for the page, a headless JRE for
+# Spark when `java` is missing); apt-get runs only when one is missing.
 system-packages:
 	bash scripts/install_system_packages.sh
 

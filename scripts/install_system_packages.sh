@@ -12,6 +12,9 @@ PACKAGES=(
   # wrk: the overload test and bench/ drive the service with a C load generator (a Python one on the same cores
   # steals the CPU it measures).
   "wrk command -v wrk"
+  # A Java runtime: pyspark starts a JVM (the batch job, tests/batch). Debian's default (17 on bookworm, 21 on
+  # trixie; Spark 4.1 runs on both).
+  "default-jre-headless command -v java"
 )
 
 missing=()

@@ -4,13 +4,21 @@ It speaks what the `hdfs` package (and any WebHDFS client) speaks, over real HTT
 
 - the namenode answers CREATE (PUT), APPEND (POST) and OPEN (GET) with `307 Temporary Redirect` to the datanode's
   port, whose host name is configurable (`datanode_host`) so that the unresolvable-datanode pitfall can be shown;
-  it answers GETFILESTATUS, LISTSTATUS, MKDIRS, DELETE and TRUNCATE (POST, `newlength`) itself;
+  it answers GETFILESTATUS, LISTSTATUS, GETFILEBLOCKLOCATIONS, MKDIRS, RENAME (PUT, `destination`), DELETE and
+  TRUNCATE (POST, `newlength`) itself;
 - the datanode takes the bytes (Content-Length or chunked) of CREATE (201) and APPEND (200) and serves OPEN;
 - errors are `{"RemoteException": {"exception", "javaClassName", "message"}}` with the status Hadoop's
   `ExceptionHandler` gives them: 404 FileNotFoundException, 403 for other IOExceptions (AlreadyBeingCreated,
   RecoveryInProgress, FileAlreadyExists, Retriable), 400 IllegalArgumentException;
 - one writer per file: an APPEND, CREATE or TRUNCATE of a file whose lease another write holds gets 403
   AlreadyBeingCreatedException, as HDFS answers a second writer.
+
+Hadoop's own client (`webhdfs://` in Spark, tests/batch) asks for more than the `hdfs` package: GETFILEBLOCKLOCATIONS
+when Spark plans its input splits (without it the client falls back to the private GET_BLOCK_LOCATIONS, whose
+LocatedBlocks answer is not served here), and RENAME when a job commits its output (task attempts into place, then
+the batch job's temporary directory to the output path). Both were added for it; OPEN with `offset`/`length`, the
+307 redirects and the file statuses were enough as they were. It sends no GETHOMEDIRECTORY or GETDELEGATIONTOKEN
+without Kerberos.
 
 Faults on demand (`WebHdfsServer.faults`, or `POST /_test/faults` with the same fields as JSON):
 `down` (connections refused or cut), `fail_next` requests answered with `fail_status`/`fail_exception`,
@@ -41,6 +49,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 PREFIX = "/webhdfs/v1"
+BLOCK_SIZE = 134217728  # as `blockSize` in file statuses: HDFS's default 128 MiB
 JAVA_CLASSES = {
     "FileNotFoundException": "java.io.FileNotFoundException",
     "IllegalArgumentException": "java.lang.IllegalArgumentException",
@@ -91,7 +100,7 @@ class Node:
         millis = int(self.modified * 1000)
         return {
             "accessTime": millis if not self.directory else 0,
-            "blockSize": 0 if self.directory else 134217728,
+            "blockSize": 0 if self.directory else BLOCK_SIZE,
             "childrenNum": 0,
             "fileId": id(self) % 10**9,
             "group": "supergroup",
@@ -141,6 +150,26 @@ class FileSystem:
                 self.nodes[current] = Node(directory=True, owner=owner)
             elif not node.directory:
                 raise RemoteError(403, "ParentNotDirectoryException", f"Parent path is not a directory: {current}")
+
+    def rename(self, source: str, destination: str) -> bool:
+        """HDFS's rename (under `lock`): into `destination` when it is a directory; False (nothing moved) when the
+        source is missing or under its own destination, or the target exists or lacks a parent directory."""
+        if source == "/" or source not in self.nodes:
+            return False
+        target = destination
+        if target in self.nodes and self.nodes[target].directory:
+            target = posixpath.join(target, posixpath.basename(source))
+        parent = self.nodes.get(posixpath.dirname(target))
+        if target in self.nodes or parent is None or not parent.directory or target.startswith(source + "/"):
+            return False
+        moved = [p for p in self.nodes if p == source or p.startswith(source + "/")]
+        for old in moved:
+            new = target + old[len(source) :]
+            self.nodes[new] = self.nodes.pop(old)
+            if old in self.leases:
+                self.leases.discard(old)
+                self.leases.add(new)
+        return True
 
     def children(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/"
@@ -237,6 +266,16 @@ class _Handler(BaseHTTPRequestHandler):
                     else [node.status()]
                 )
             self._json(200, {"FileStatuses": {"FileStatus": entries}})
+        elif (method, op) == ("GET", "GETFILEBLOCKLOCATIONS"):
+            # Hadoop's client (Spark's file listing) asks where each block is to plan its splits.
+            with fs.lock:
+                node = fs.get(path)
+                if node.directory:
+                    raise RemoteError(404, "FileNotFoundException", f"Path is not a file: {path}")
+                size = len(node.data)
+            offset = int(query.get("offset", 0) or 0)
+            length = int(query["length"]) if query.get("length") else size - offset
+            self._json(200, {"BlockLocations": {"BlockLocation": owner.block_locations(size, offset, length)}})
         elif (method, op) == ("PUT", "MKDIRS"):
             with fs.lock:
                 fs.mkdirs(path, user)
@@ -255,6 +294,12 @@ class _Handler(BaseHTTPRequestHandler):
                     if p != "/":
                         del fs.nodes[p]
             self._json(200, {"boolean": True})
+        elif (method, op) == ("PUT", "RENAME"):
+            destination = normalize(query.get("destination", ""))
+            owner.check_write_allowed(path, user)
+            owner.check_write_allowed(destination, user)
+            with fs.lock:
+                self._json(200, {"boolean": fs.rename(path, destination)})
         elif (method, op) == ("POST", "TRUNCATE"):
             owner.check_write_allowed(path, user)
             new_length = int(query.get("newlength", "-1") or -1)
@@ -472,6 +517,27 @@ class WebHdfsServer:
             message = f'Permission denied: user={user}, access=WRITE, inode="{denied[0]}"'
             raise RemoteError(403, "AccessControlException", message)
 
+    def block_locations(self, size: int, offset: int, length: int) -> list[dict[str, Any]]:
+        """The blocks of a file of `size` bytes that overlap [offset, offset + length), all on the one datanode."""
+        datanode = f"{self.datanode_host}:{self.datanode_port}"
+        blocks = []
+        for start in range(0, size, BLOCK_SIZE):
+            block_length = min(BLOCK_SIZE, size - start)
+            if start < offset + length and offset < start + block_length:
+                blocks.append(
+                    {
+                        "cachedHosts": [],
+                        "corrupt": False,
+                        "hosts": [self.datanode_host],
+                        "length": block_length,
+                        "names": [datanode],
+                        "offset": start,
+                        "storageTypes": ["DISK"],
+                        "topologyPaths": [f"/default-rack/{datanode}"],
+                    }
+                )
+        return blocks
+
     def take_lease_conflict(self) -> bool:
         with self._lock:
             if self.faults.lease_conflicts > 0:
@@ -483,7 +549,14 @@ class WebHdfsServer:
         with self._lock:
             self.requests.append((role, method, op, path))
 
-    # Reading the file system from a test.
+    # Reading and laying out the file system from a test.
+    def put_file(self, path: str, data: bytes, owner: str = "hdfs") -> None:
+        """Create (or replace) a file with `data`, and its parent directories, as if a client had written it."""
+        path = normalize(path)
+        with self.fs.lock:
+            self.fs.mkdirs(posixpath.dirname(path), owner)
+            self.fs.nodes[path] = Node(directory=False, owner=owner, data=bytearray(data))
+
     def read(self, path: str) -> bytes:
         return self.fs.read(normalize(path))
 
