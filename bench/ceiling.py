@@ -4,18 +4,20 @@ The classifier is loaded exactly as the service loads it (`spam_service.runtime.
 so INFERENCE_BACKEND, INFERENCE_WORKERS, INFERENCE_THREADS and the like from the environment apply) and run as the
 service runs it: one thread per inference worker, all cores busy. The test messages are sorted by token length and
 cut into passes of 1, 2, 4, ... 64 texts (one forward pass each, neighbours in length, so little padding); for each
-pass size every worker runs pass after pass for `--duration` seconds.
+pass size the workers share the passes out until every message has been classified once (after a short warm-up),
+so every length counts in its share.
 
 Two figures per pass size: `served` is `SpamClassifier.predict` (tokenizing, the network, the TF-IDF baseline:
 what the service does per text) and `engine` is the network alone. The limit is the best `served` figure: what
 the service could reach if HTTP, JSON and the request log cost nothing.
 
-    python -m bench.ceiling --model-dir weights/spam-minilm --duration 3 --warmup 1
+    python -m bench.ceiling --model-dir weights/spam-minilm            # ~1 min
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import threading
@@ -26,23 +28,23 @@ from pathlib import Path
 PASS_SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 
-def run_threads(workers: int, seconds: float, call: Callable[[int, int], int]) -> tuple[int, float]:
-    """`workers` threads each calling `call(worker, round)` (which returns the texts it did) for `seconds`."""
-    done = [0] * workers
+def sweep(workers: int, passes: Sequence[list[str]], predict: Callable[[list[str]], object]) -> float:
+    """Texts/s of `workers` threads taking the passes one by one until every pass has run once: the whole
+    corpus, each length in its share (a timed window would see mostly the short texts that come first)."""
+    taken = itertools.count()
+    texts = sum(len(p) for p in passes)
+
+    def worker() -> None:
+        while (index := next(taken)) < len(passes):  # next() on a count is atomic under the GIL
+            predict(passes[index])
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     begin = time.perf_counter()
-
-    def worker(index: int) -> None:
-        round_ = 0
-        while time.perf_counter() - begin < seconds:
-            done[index] += call(index, round_)
-            round_ += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(done), time.perf_counter() - begin
+    return texts / (time.perf_counter() - begin)
 
 
 def load_messages(path: Path) -> list[str]:
@@ -56,14 +58,12 @@ def load_messages(path: Path) -> list[str]:
 def length_sorted_passes(classifier, messages: Sequence[str], size: int) -> list[list[str]]:
     lengths = [len(t.ids) for t in classifier.tokenizer.encode(messages)]
     ordered = [messages[i] for i in sorted(range(len(messages)), key=lengths.__getitem__)]
-    return [ordered[start : start + size] for start in range(0, len(ordered) - size + 1, size)]
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure the serving engine's limit in-process.")
     parser.add_argument("--model-dir", type=Path, default=Path("weights/spam-minilm"))
-    parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per pass size and figure")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each measurement")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(PASS_SIZES), help="texts per forward pass")
     parser.add_argument("--messages", type=Path, default=Path("data/prepared/test.jsonl"))
     args = parser.parse_args(argv)
@@ -81,14 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     workers = settings.inference_workers
 
     def measure(passes: list[list[str]], predict: Callable[[list[str]], object]) -> float:
-        def call(worker: int, round_: int) -> int:
-            texts = passes[(worker + round_ * workers) % len(passes)]
-            predict(texts)
-            return len(texts)
-
-        run_threads(workers, args.warmup, call)
-        texts, elapsed = run_threads(workers, args.duration, call)
-        return texts / elapsed
+        warm_up = passes[:: max(1, len(passes) // (4 * workers))]  # every length, a few passes
+        sweep(workers, warm_up, predict)
+        return sweep(workers, passes, predict)
 
     rows = []
     for size in args.sizes:

@@ -236,7 +236,7 @@ def run_ceiling(args: argparse.Namespace, env: Mapping[str, str], workdir: Path,
     print(f"limit ({when} the servers) ...", file=sys.stderr, flush=True)
     command = [
         sys.executable, "-m", "bench.ceiling", "--model-dir", str(args.model_dir),
-        "--duration", str(args.limit_duration), "--warmup", str(args.limit_warmup), "--messages", str(args.messages),
+        "--messages", str(args.messages),
     ]  # fmt: skip
     log_path = workdir / f"ceiling-{when}.log"
     with log_path.open("w", encoding="utf-8") as log:
@@ -478,10 +478,6 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--duration", type=positive_int, default=15, help="measured seconds per point (wrk: whole)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each point (0: none)")
-    parser.add_argument(
-        "--limit-duration", type=float, default=3.0, help="bench.ceiling: measured seconds per pass size and figure"
-    )
-    parser.add_argument("--limit-warmup", type=float, default=1.0, help="bench.ceiling: seconds before each")
     parser.add_argument("--backend", help="INFERENCE_BACKEND for the service and the limit (default: the service's)")
     for name in SYSTEMS:
         parser.add_argument(f"--skip-{name}", action="store_true", help=f"do not run {SYSTEM_TITLES[name]}")

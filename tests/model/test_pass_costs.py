@@ -13,6 +13,11 @@ def test_where_small_passes_win_passes_stay_small():
     assert costs.measured
 
 
+def test_times_within_a_tenth_of_the_best_choose_the_smaller_pass():
+    costs = pass_costs_from({1: 0.0125, 4: 4 * 0.0081, 16: 16 * 0.0075}, tokens_per_text=24, batch_size=32)
+    assert costs.max_texts == 4  # 8.1 ms a text is within 10% of 7.5 ms
+
+
 def test_where_large_passes_win_the_batch_size_is_the_limit_and_the_fixed_cost_is_counted():
     # A fixed 2 ms a pass plus 0.1 ms a token: the overhead is 20 tokens, and the largest pass is cheapest per text.
     seconds = {n: 0.002 + 0.0001 * 24 * n for n in (1, 4, 16)}
