@@ -208,7 +208,7 @@ def score_frame(
         )
     schema = output_schema(frame, [p for p, _ in models], kept)
     with warnings.catch_warnings():
-        # pyspark 4.3 warns that pandas 3 is not fully supported; the project pins pandas 3 and the conversions
+        # pyspark 4.1 warns that pandas 3 is not fully supported; the project pins pandas 3 and the conversions
         # used here (strings, nullable numbers and booleans) are covered by tests/batch.
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         return frame.mapInPandas(Scorer(text_column, tuple(models), None if keep is None else tuple(keep)), schema)
