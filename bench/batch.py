@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.loadgen import load_messages
+from bench.messages import load_messages
 
 CHUNK = 512  # texts per predict call, as spam_service.batch.scoring.PREDICT_CHUNK
 

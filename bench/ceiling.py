@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench.messages import load_messages
+
 PASS_SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -45,14 +47,6 @@ def sweep(workers: int, passes: Sequence[list[str]], predict: Callable[[list[str
     for thread in threads:
         thread.join()
     return texts / (time.perf_counter() - begin)
-
-
-def load_messages(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as lines:
-        messages = [json.loads(line)["text"] for line in lines if line.strip()]
-    if not messages:
-        raise SystemExit(f"no messages in {path}")
-    return messages
 
 
 def length_sorted_passes(classifier, messages: Sequence[str], size: int) -> list[list[str]]:

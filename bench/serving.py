@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from bench.messages import load_messages
 from bench.wrk import Load, run_wrk, write_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,14 +105,6 @@ def log_tail(path: Path, lines: int = 30) -> str:
     with contextlib.suppress(OSError):
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     return "(no log)"
-
-
-def load_messages(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as lines:
-        messages = [json.loads(line)["text"] for line in lines if line.strip()]
-    if not messages:
-        raise SystemExit(f"no messages in {path}")
-    return messages
 
 
 @contextlib.contextmanager
