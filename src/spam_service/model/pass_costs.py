@@ -14,7 +14,6 @@ when that is the largest measured). On the whole test split, sorted by length, t
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,8 +22,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from spam_service.model.classifier import SpamClassifier
-
-_logger = logging.getLogger(__name__)
 
 # About the test split's mean (26.8 tokens with the special ones).
 CALIBRATION_TEXT = "Your parcel could not be delivered today: confirm your address at the link below to rebook it"
