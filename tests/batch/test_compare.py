@@ -8,9 +8,7 @@ import pytest
 
 from spam_service.batch.compare import compare_models, metrics, read_feedback
 from spam_service.batch.inputs import read_input
-from spam_service.batch.scoring import resolve_model
-from spam_service.model.loading import load_model
-from spam_service.settings import Settings
+from spam_service.batch.scoring import load_planned, resolve_model
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +25,7 @@ def test_metrics_from_counts_of_predicted_and_true_labels():
 
 
 def test_compare_counts_flips_as_both_models_label_in_process(
-    spark, served_plan, int8_challenger, trained_model_dir, sample_texts, tmp_path
+    spark, served_plan, int8_challenger, sample_texts, tmp_path
 ):
     path = tmp_path / "labelled.jsonl"
     truth = ["spam" if i % 4 == 0 else "ham" for i in range(len(sample_texts))]
@@ -38,8 +36,8 @@ def test_compare_counts_flips_as_both_models_label_in_process(
         spark, read_input(spark, str(path)), served_plan, int8_challenger, label_column="label", examples=2
     )
 
-    champion = load_model(str(trained_model_dir), Settings(inference_threads=1)).predict(sample_texts)
-    challenger = load_model(str(trained_model_dir), Settings(inference_backend="onnx-int8")).predict(sample_texts)
+    champion = load_planned(served_plan).predict(sample_texts)
+    challenger = load_planned(int8_challenger).predict(sample_texts)
     pairs = [(a.label, b.label) for a, b in zip(champion, challenger, strict=True)]
     assert report["texts"] == len(sample_texts)
     assert report["agreement"] == pytest.approx(sum(a == b for a, b in pairs) / len(pairs), abs=1e-6)

@@ -56,6 +56,10 @@ class ModelPlan:
     name: str
     version: str
     registry_version: str | None
+    # The driver's measured pass costs: every worker groups texts into forward passes alike, so a job's output does
+    # not depend on which worker scored a row (int8's dynamic quantisation is sensitive to a pass's composition).
+    max_texts_per_pass: int
+    pass_overhead_tokens: float
 
     def settings(self) -> Settings:
         from spam_service.settings import Settings
@@ -99,8 +103,22 @@ def resolve_model(
         name=classifier.name,
         version=classifier.version,
         registry_version=classifier.registry_version,
+        max_texts_per_pass=classifier.pass_costs.max_texts,
+        pass_overhead_tokens=classifier.pass_costs.overhead_tokens,
     )
     return plan, classifier
+
+
+def load_planned(plan: ModelPlan) -> SpamClassifier:
+    """The plan's model loaded as the driver loaded it, forward passes grouped as the driver measured."""
+    from spam_service.model.loading import load_model
+    from spam_service.model.pass_costs import PassCosts
+
+    classifier = load_model(plan.directory, plan.settings())
+    classifier.pass_costs = PassCosts(
+        overhead_tokens=plan.pass_overhead_tokens, max_texts=plan.max_texts_per_pass, measured=True
+    )
+    return classifier
 
 
 _worker_classifiers: dict[ModelPlan, SpamClassifier] = {}
@@ -110,9 +128,7 @@ def worker_classifier(plan: ModelPlan) -> SpamClassifier:
     """The plan's classifier in this Python worker, loaded on first use (the service's `load_model`)."""
     classifier = _worker_classifiers.get(plan)
     if classifier is None:
-        from spam_service.model.loading import load_model
-
-        classifier = load_model(plan.directory, plan.settings())
+        classifier = load_planned(plan)
         if classifier.version != plan.version:
             raise RuntimeError(
                 f"the executors' model at {plan.directory} is version {classifier.version}, the driver resolved "
