@@ -39,7 +39,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -58,6 +58,7 @@ READY_POLL_S = 0.05
 STOP_TIMEOUT_S = 40.0  # the service drains its request log on SIGTERM (graceful shutdown is 30 s)
 LOG_DELIVERY_WAIT_S = 10.0  # the service ships its spool to HDFS about every second
 DEFAULT_POINTS = "1x1,1x8,1x32,16x8"
+OTHER_LIMIT_SIZES = (4, 8, 16, 32)  # pass sizes swept for the backends the service does not serve
 SETTLE_MAX_S = 10.0  # the longest pause between a warm-up and its measured run
 SYSTEMS = ("service", "naive", "infinity")
 
@@ -224,14 +225,17 @@ def serve(
     return run
 
 
-def run_ceiling(args: argparse.Namespace, env: Mapping[str, str], workdir: Path, when: str) -> dict[str, Any]:
+def run_ceiling(
+    args: argparse.Namespace, env: Mapping[str, str], workdir: Path, when: str, sizes: Sequence[int] = ()
+) -> dict[str, Any]:
     # Its own process, so the engine's memory and threads are gone before the servers are measured.
-    print(f"limit ({when} the servers) ...", file=sys.stderr, flush=True)
+    backend = env.get("INFERENCE_BACKEND", "the served backend")
+    print(f"limit of {backend} ({when} the servers) ...", file=sys.stderr, flush=True)
     command = [
         sys.executable, "-m", "bench.ceiling", "--model-dir", str(args.model_dir),
-        "--messages", str(args.messages),
+        "--messages", str(args.messages), *(["--sizes", *map(str, sizes)] if sizes else []),
     ]  # fmt: skip
-    log_path = workdir / f"ceiling-{when}.log"
+    log_path = workdir / f"ceiling-{when}-{backend.replace(' ', '-')}.log"
     with log_path.open("w", encoding="utf-8") as log:
         done = subprocess.run(command, cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, stderr=log, text=True)
     if done.returncode != 0:
@@ -239,6 +243,14 @@ def run_ceiling(args: argparse.Namespace, env: Mapping[str, str], workdir: Path,
     ceiling: dict[str, Any] = json.loads(done.stdout)
     print(f"  limit: {ceiling['texts_per_s']:.1f} texts/s", file=sys.stderr, flush=True)
     return ceiling
+
+
+def loadable_backends(model_dir: Path) -> list[str]:
+    """The backends whose files the model directory holds."""
+    from spam_service.model.artifact import ONNX_FILES, onnx_path
+
+    onnx = [backend for backend in ONNX_FILES if onnx_path(model_dir, backend).is_file()]
+    return [*onnx, *(["torch"] if any(model_dir.glob("*.safetensors")) else [])]
 
 
 def hdfs_log_lines(hdfs: Any) -> int:
@@ -472,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=positive_int, default=15, help="measured seconds per point (wrk: whole)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each point (0: none)")
     parser.add_argument("--backend", help="INFERENCE_BACKEND for the service and the limit (default: the service's)")
+    parser.add_argument("--skip-other-limits", action="store_true", help="measure only the served backend's limit")
     for name in SYSTEMS:
         parser.add_argument(f"--skip-{name}", action="store_true", help=f"do not run {SYSTEM_TITLES[name]}")
     parser.add_argument("--model-dir", type=Path, default=Path("weights/spam-minilm"))
@@ -506,6 +519,12 @@ def main(argv: list[str] | None = None) -> int:
             k: write_texts(workdir / f"texts-{k}.jsonl", messages, k) for k in {p.texts_per_request for p in points}
         }
         ceiling_before = run_ceiling(args, env, workdir, "before")
+        # The limit of every other backend the model directory has, for the table of engines (fewer pass sizes).
+        other_limits = {
+            backend: run_ceiling(args, {**env, "INFERENCE_BACKEND": backend}, workdir, "before", OTHER_LIMIT_SIZES)
+            for backend in loadable_backends(args.model_dir)
+            if backend != ceiling_before["backend"] and not args.skip_other_limits
+        }
         for name in chosen:
             runs[name] = runners[name](args, env, points, workdir)
         ceiling_after = run_ceiling(args, env, workdir, "after")
@@ -519,6 +538,13 @@ def main(argv: list[str] | None = None) -> int:
         f"- limit (`bench.ceiling`, the engine in-process, no HTTP): {limit:.1f} texts/s (before the servers "
         f"{ceiling_before['texts_per_s']:.1f}, after {ceiling_after['texts_per_s']:.1f}; the higher is used); "
         f"{json.dumps(limit_details)}"
+    )
+    lines.append(
+        "- the limit of each backend: "
+        + "; ".join(
+            f"{c['backend']} {c['texts_per_s']:.1f} texts/s (best at {c['best_texts_per_pass']} a pass)"
+            for c in [ceiling_before, *other_limits.values()]
+        )
     )
     if "service" in runs:
         service = runs["service"]
@@ -559,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": {"before": load_before, "after": load_average()},
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "backend": args.backend},
         "limit": {"texts_per_s": limit, "before": ceiling_before, "after": ceiling_after},
+        "other_limits": other_limits,
         **{name: vars(run) for name, run in runs.items()},
     }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import json
 import httpx
 import pytest
 
+from spam_service.pipeline.dataset import read_jsonl
 from tests.support import REPO_ROOT
 from tests.support.samples import HAM, SPAM, read_request_log
 
@@ -115,6 +116,30 @@ def test_concurrent_requests_share_forward_passes_and_each_gets_its_own_answer(m
     assert (inference["requests"], inference["texts"]) == (30, 45)
     assert inference["workers"] == 2 and inference["batches"] < 30  # coalesced
     assert inference["largest_batch"] <= inference["max_batch_texts"]
+
+
+def test_a_text_gets_the_same_probability_alone_and_among_any_others(make_app, live_server_factory):
+    """The served engine's labels do not depend on what else is in flight: the same text answered alone, inside a
+    request of others and among concurrent requests that the micro-batcher coalesces, to 1e-6."""
+    app, _ = make_app(batch_wait_ms=50, inference_workers=2)
+    live = live_server_factory(app)
+    texts = [e.text for e in read_jsonl(REPO_ROOT / "data" / "prepared" / "validation.jsonl")][:48]
+    probe = texts[7]
+
+    def probability(body: list[str], index: int) -> float:
+        response = httpx.post(f"{live.url}/predict", json={"text": body})
+        assert response.status_code == 200, response.text
+        return response.json()["predictions"][index]["spam_probability"]
+
+    async def concurrently() -> list[float]:
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            bodies = [[text] for text in texts]
+            responses = await asyncio.gather(*(client.post("/predict", json={"text": b}) for b in bodies))
+        return [r.json()["predictions"][0]["spam_probability"] for r in responses]
+
+    alone = probability([probe], 0)
+    among_others = [probability(texts[:16], 7), probability([*texts[20:40], probe], 20), asyncio.run(concurrently())[7]]
+    assert max(abs(p - alone) for p in among_others) <= 1e-6, (alone, among_others)
 
 
 def test_health_ready_and_docs(server):

@@ -8,13 +8,15 @@ import pytest
 
 from spam_service.batch.compare import compare_models, metrics, read_feedback
 from spam_service.batch.inputs import read_input
-from spam_service.batch.scoring import load_planned, resolve_model
+from spam_service.batch.scoring import ModelPlan, load_planned, resolve_model
 
 
 @pytest.fixture(scope="module")
-def int8_challenger(trained_model_dir: Path):
-    """The same weights served by ONNX int8 at its own threshold: a real challenger whose labels differ a little."""
-    plan, _ = resolve_model(str(trained_model_dir), backend="onnx-int8")
+def other_engine_challenger(trained_model_dir: Path, served_plan: ModelPlan) -> ModelPlan:
+    """The same weights served by the other ONNX engine (fp32 if int8 is the default, else int8) at its own threshold:
+    a real challenger whose labels may differ a little."""
+    other = "onnx" if served_plan.backend == "onnx-int8" else "onnx-int8"
+    plan, _ = resolve_model(str(trained_model_dir), backend=other)
     return plan
 
 
@@ -25,7 +27,7 @@ def test_metrics_from_counts_of_predicted_and_true_labels():
 
 
 def test_compare_counts_flips_as_both_models_label_in_process(
-    spark, served_plan, int8_challenger, sample_texts, tmp_path
+    spark, served_plan, other_engine_challenger, sample_texts, tmp_path
 ):
     path = tmp_path / "labelled.jsonl"
     truth = ["spam" if i % 4 == 0 else "ham" for i in range(len(sample_texts))]
@@ -33,11 +35,11 @@ def test_compare_counts_flips_as_both_models_label_in_process(
         "".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in zip(sample_texts, truth, strict=True))
     )
     report = compare_models(
-        spark, read_input(spark, str(path)), served_plan, int8_challenger, label_column="label", examples=2
+        spark, read_input(spark, str(path)), served_plan, other_engine_challenger, label_column="label", examples=2
     )
 
     champion = load_planned(served_plan).predict(sample_texts)
-    challenger = load_planned(int8_challenger).predict(sample_texts)
+    challenger = load_planned(other_engine_challenger).predict(sample_texts)
     pairs = [(a.label, b.label) for a, b in zip(champion, challenger, strict=True)]
     assert report["texts"] == len(sample_texts)
     assert report["agreement"] == pytest.approx(sum(a == b for a, b in pairs) / len(pairs), abs=1e-6)
@@ -48,13 +50,13 @@ def test_compare_counts_flips_as_both_models_label_in_process(
     expected = metrics(_count(champion, truth))
     assert report["models"]["champion"]["metrics"]["spam_precision"] == expected.spam_precision
     assert report["models"]["champion"]["metrics"]["labelled"] == len(sample_texts)
-    assert report["models"]["challenger"]["backend"] == "onnx-int8"
-    assert report["models"]["champion"]["backend"] == "onnx"
+    assert report["models"]["champion"]["backend"] == served_plan.backend
+    assert report["models"]["challenger"]["backend"] == other_engine_challenger.backend != served_plan.backend
 
 
 @pytest.mark.parametrize("source", ["jsonl", "store"])
 def test_feedback_joins_the_request_log_on_request_and_position(
-    spark, served_plan, int8_challenger, request_log, make_app, tmp_path, source
+    spark, served_plan, other_engine_challenger, request_log, make_app, tmp_path, source
 ):
     directory, responses = request_log
     reported = (responses[0]["request_id"], 1, "spam")  # the request_log fixture reported this one through /feedback
@@ -66,7 +68,9 @@ def test_feedback_joins_the_request_log_on_request_and_position(
         _, settings = make_app()
         uri = settings.prediction_store_url.get_secret_value()
     feedback = read_feedback(spark, uri)
-    report = compare_models(spark, read_input(spark, str(directory)), served_plan, int8_challenger, feedback=feedback)
+    report = compare_models(
+        spark, read_input(spark, str(directory)), served_plan, other_engine_challenger, feedback=feedback
+    )
 
     assert report["texts"] == sum(len(r["texts"]) for r in responses)
     assert report["truth"] == "feedback"

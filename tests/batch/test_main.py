@@ -86,12 +86,15 @@ def test_compare_prints_a_json_report_of_both_models(spark, capsys, trained_mode
     labelled.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     model = str(trained_model_dir)
     argv = ["compare", "--input", str(labelled), "--champion", model, "--challenger", model]
-    code, out, errors = run(capsys, *argv, "--challenger-backend", "onnx-int8", "--label-column", "label")
+    code, out, errors = run(capsys, *argv, "--challenger-backend", "onnx", "--label-column", "label")
     assert code == 0 and errors == []
     report = json.loads(out)
     assert report["texts"] == 3 and report["truth"] == "column label"
-    assert report["models"]["champion"]["backend"] == "onnx"
-    assert report["models"]["challenger"]["backend"] == "onnx-int8"
+    assert (
+        report["models"]["champion"]["backend"]
+        == json.loads((trained_model_dir / "serving.json").read_text())["default_backend"]
+    )
+    assert report["models"]["challenger"]["backend"] == "onnx"
     assert report["models"]["champion"]["metrics"] == {
         "labelled": 3,
         "accuracy": 1.0,

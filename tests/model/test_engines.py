@@ -13,7 +13,8 @@ from spam_service.errors import ModelLoadError
 from spam_service.model.artifact import ONNX_DIR, ONNX_FILES, SERVING_METADATA_FILE
 from spam_service.model.classifier import SpamClassifier
 from spam_service.model.engines import resolve_backend
-from spam_service.pipeline.onnx_export import export_onnx
+from spam_service.model.pass_costs import PassCosts
+from tests.support.tiny_models import export_tiny_onnx
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok txt stop"]
 
@@ -24,7 +25,7 @@ def exported_dir(request, tmp_path_factory, tiny_bert_dir, tiny_distilbert_dir) 
     source = {"bert": tiny_bert_dir, "distilbert": tiny_distilbert_dir}[request.param]
     directory = tmp_path_factory.mktemp(f"exported-{request.param}")
     shutil.copytree(source, directory, dirs_exist_ok=True)
-    report = export_onnx(directory, directory / ONNX_DIR)
+    report = export_tiny_onnx(directory)
     # DistilBERT takes no token_type_ids: the export must name only the inputs the model has, in its order.
     expected = ["input_ids", "attention_mask"] + (["token_type_ids"] if request.param == "bert" else [])
     assert report["inputs"] == expected
@@ -52,12 +53,16 @@ def test_onnx_int8_stays_close_to_torch(exported_dir):
         assert ours.spam_probability == pytest.approx(reference.spam_probability, abs=0.05)
 
 
-def test_onnx_results_do_not_depend_on_batch_neighbours(exported_dir):
-    classifier = load(exported_dir, "onnx-int8")
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_results_do_not_depend_on_batch_neighbours(exported_dir, backend):
+    """fp32 and the static int8 model (the export's onnx-int8 here) give a text the same probability whatever
+    shares its pass."""
+    classifier = load(exported_dir, backend)
+    classifier.pass_costs = PassCosts(overhead_tokens=1e9, max_texts=len(TEXTS))  # one pass, padded to the longest
     batched = classifier.predict(TEXTS)
     alone = [classifier.predict([text])[0] for text in TEXTS]
     for together, single in zip(batched, alone, strict=True):
-        assert together.spam_probability == pytest.approx(single.spam_probability, abs=1e-4)
+        assert together.spam_probability == pytest.approx(single.spam_probability, abs=1e-6)
 
 
 def test_auto_uses_the_exported_default_and_falls_back_to_torch(exported_dir, tmp_path):

@@ -11,15 +11,14 @@ from spam_service.model.classifier import SpamClassifier
 from spam_service.models.publication import build_servable, pip_requirements
 from spam_service.models.registry import ModelRegistry, RegistryError
 from tests.support.mlflow_stores import fake_export
+from tests.support.tiny_models import export_tiny_onnx
 
 
 @pytest.fixture(scope="module")
 def tiny_onnx_export(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny export whose default backend is onnx-int8, as a real export's is."""
-    from spam_service.pipeline.onnx_export import export_onnx
-
     directory = fake_export(tiny_bert_dir, tmp_path_factory.mktemp("onnx-export") / "export", backend="onnx-int8")
-    export_onnx(directory, directory / "onnx")
+    export_tiny_onnx(directory)
     return directory
 
 

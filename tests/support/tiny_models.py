@@ -43,3 +43,37 @@ def build_tiny_checkpoint(directory: Path, kind: str = "distilbert", *, max_posi
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+# What the tiny models calibrate on: words of their vocabulary, several lengths.
+CALIBRATION_TEXTS = [
+    "free prize call now",
+    "hello mum see you at lunch tomorrow",
+    "urgent txt claim cash www com reply stop",
+    "ok love you",
+    "how are you home later thanks",
+    "won",
+]
+
+
+def export_tiny_onnx(directory: Path, int8_recipe: str = "static") -> dict:
+    """The pipeline's onnx stage on a tiny checkpoint, writing into its `onnx/` as the export lays it out: fp32,
+    one static and one dynamic int8 candidate, `int8_recipe` installed as model.int8.onnx."""
+    import shutil
+
+    from spam_service.model.artifact import ONNX_DIR, ONNX_FILES, int8_candidate_path
+    from spam_service.pipeline.onnx_export import export_onnx
+    from spam_service.pipeline.quantization import Int8Recipe
+
+    recipes = [Int8Recipe("static", "static", calibration="minmax"), Int8Recipe("dynamic", "dynamic")]
+    onnx_dir = directory / ONNX_DIR
+    report = export_onnx(
+        directory,
+        onnx_dir,
+        recipes,
+        calibration_texts=CALIBRATION_TEXTS,
+        sensitivity_texts=CALIBRATION_TEXTS,
+        max_tokens=16,
+    )
+    shutil.copyfile(int8_candidate_path(onnx_dir, int8_recipe), onnx_dir / ONNX_FILES["onnx-int8"])
+    return report

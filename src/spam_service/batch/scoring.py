@@ -57,7 +57,8 @@ class ModelPlan:
     version: str
     registry_version: str | None
     # The driver's measured pass costs: every worker groups texts into forward passes alike, so a job's output does
-    # not depend on which worker scored a row (int8's dynamic quantisation is sensitive to a pass's composition).
+    # not depend on which worker scored a row (a dynamically quantised int8 engine, if one is chosen, is sensitive to
+    # a pass's composition).
     max_texts_per_pass: int
     pass_overhead_tokens: float
 

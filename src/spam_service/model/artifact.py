@@ -26,6 +26,13 @@ SERVING_METADATA_FILE = "serving.json"
 MODEL_CARD_FILE = "README.md"
 ONNX_DIR = "onnx"
 ONNX_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}  # per ONNX backend
+# The pipeline's onnx stage writes each int8 candidate here (beside model.onnx); the export copies the chosen one
+# to model.int8.onnx.
+INT8_CANDIDATES_DIR = "int8"
+
+
+def int8_candidate_path(onnx_dir: Path, recipe: str) -> Path:
+    return onnx_dir / INT8_CANDIDATES_DIR / f"{recipe}.onnx"
 
 
 def onnx_path(model_dir: Path, backend: str, onnx_dir: Path | None = None) -> Path:

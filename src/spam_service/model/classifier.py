@@ -99,26 +99,27 @@ class SpamClassifier:
         threads: int | None = None,
         combine_baseline: bool = True,
         baseline_path: Path | None = None,
-        onnx_dir: Path | None = None,
+        onnx_file: Path | None = None,
     ) -> SpamClassifier:
         """Load an exported model directory; raise `ModelLoadError` with a one-line, actionable message.
 
-        `backend` is `auto` (serving.json's `default_backend`, else torch), `torch`, `onnx` or `onnx-int8`; the ONNX
-        files are read from `onnx_dir` (default: `onnx/` in the directory). With `combine_baseline`, the baseline
-        (`load_baseline`: the directory's `baseline.json` or `baseline.joblib`, or the pickle at `baseline_path`)
-        is combined with the transformer when there is one. `spam_threshold` None serves the operating point the
-        export recorded in serving.json for that combination (0.5 for a directory without one).
+        `backend` is `auto` (serving.json's `default_backend`, else torch), `torch`, `onnx` or `onnx-int8`, run
+        from the directory's `onnx/` unless `onnx_file` names the ONNX file to run (the pipeline's candidates).
+        With `combine_baseline`, the baseline (`load_baseline`: the directory's `baseline.json` or
+        `baseline.joblib`, or the pickle at `baseline_path`) is combined with the transformer when there is one.
+        `spam_threshold` None serves the operating point the export recorded in serving.json for that combination
+        (0.5 for a directory without one).
         """
         model_dir = Path(model_dir)
         if not (model_dir / CONFIG_FILE).is_file():
             raise ModelLoadError(f"no model at {model_dir}/ ({CONFIG_FILE} missing): {REPRODUCE_HINT}")
         metadata = read_serving_metadata(model_dir)
-        chosen = resolve_backend(backend, model_dir, metadata.get("default_backend"), onnx_dir)
+        chosen = resolve_backend(backend, model_dir, metadata.get("default_backend"))
         try:
             # config.json read as JSON: transformers' AutoConfig imports torch, which the ONNX engines do without.
             config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
             tokenizer = TextTokenizer.load(model_dir, max_tokens=max_tokens)
-            engine = load_engine(model_dir, chosen, threads=threads, onnx_dir=onnx_dir)
+            engine = load_engine(model_dir, chosen, threads=threads, onnx_file=onnx_file)
         except ModelLoadError:
             raise
         except Exception as exc:  # any failure here means the directory is unusable: say so in one line

@@ -3,8 +3,8 @@ the baseline combination; an engine only runs the network.
 
 - `torch`: the Hugging Face checkpoint itself (safetensors), fp32.
 - `onnx`: the same network exported to ONNX (`onnx/model.onnx`), run by ONNX Runtime, fp32.
-- `onnx-int8`: that export with dynamically quantised int8 weights (`onnx/model.int8.onnx`): several times
-  faster on CPU; the pipeline's evaluate stage checks its accuracy against fp32 (reports/backends.json).
+- `onnx-int8`: that export quantised to int8 (`onnx/model.int8.onnx`), by the recipe the pipeline's evaluate
+  stage chose among its candidates (`pipeline.quantization`, reports/backends.json): 1.4-2.9x fp32 on CPU.
 
 `auto` picks what the export stage recorded as `default_backend` in serving.json, or `torch` when the model
 directory has no ONNX files (a checkpoint that was never exported, or a test model).
@@ -97,10 +97,10 @@ class OnnxEngine:
         return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
 
 
-def resolve_backend(requested: str, model_dir: Path, default: str | None, onnx_dir: Path | None = None) -> Backend:
+def resolve_backend(requested: str, model_dir: Path, default: str | None) -> Backend:
     """The backend to load for `requested` (`auto` or one of BACKENDS)."""
     if requested == "auto":
-        if default in BACKENDS and (default == "torch" or onnx_path(model_dir, default, onnx_dir).is_file()):
+        if default in BACKENDS and (default == "torch" or onnx_path(model_dir, default).is_file()):
             return default  # type: ignore[return-value]
         return "torch"
     if requested not in BACKENDS:
@@ -108,10 +108,12 @@ def resolve_backend(requested: str, model_dir: Path, default: str | None, onnx_d
     return requested  # type: ignore[return-value]
 
 
-def load_engine(model_dir: Path, backend: Backend, *, threads: int | None, onnx_dir: Path | None = None) -> Engine:
+def load_engine(model_dir: Path, backend: Backend, *, threads: int | None, onnx_file: Path | None = None) -> Engine:
+    """`backend`'s engine for the model directory; `onnx_file` runs that ONNX file instead of the directory's (the
+    pipeline's candidates)."""
     if backend == "torch":
         return TorchEngine.load(model_dir, threads=threads)
-    path = onnx_path(model_dir, backend, onnx_dir)
+    path = onnx_file or onnx_path(model_dir, backend)
     if not path.is_file():
         raise ModelLoadError(
             f"INFERENCE_BACKEND={backend} needs {path}, which is missing: export the model with `dvc repro` "

@@ -25,6 +25,7 @@ from spam_service.model.artifact import (
     ONNX_DIR,
     ONNX_FILES,
     TOKENIZER_CONFIG_FILE,
+    int8_candidate_path,
     weights_digest,
     write_serving_metadata,
 )
@@ -65,6 +66,8 @@ MODERN_DATA_PROVENANCE = {
     "licence": "CC BY 4.0",
 }
 MODELS = ("model", "transformer", "baseline")
+VIEWS = ("validation", "probe", "test")  # of each backend in the model card
+RECIPE_KEYS = ("method", "per_channel", "reduce_range", "calibration", "percentile", "keep_fp32", "kept_fp32")
 
 
 def file_md5(path: Path) -> str:
@@ -76,12 +79,41 @@ def _with_interval(metrics: dict[str, Any], name: str) -> str:
     return f"{metrics[name]:.4f} ({interval['low']:.4f}-{interval['high']:.4f})"
 
 
-def backends_table(backends: dict[str, Any]) -> str:
-    return "\n".join(
-        f"| {name}{' (default)' if name == backends['default_backend'] else ''} | {r['served']['spam_f1']:.4f} "
-        f"| {r['transformer']['spam_f1']:.4f} | {r['texts_per_s']:.0f} |"
-        for name, r in backends["backends"].items()
+def backend_row(name: str, result: dict[str, Any], note: str = "") -> str:
+    views = result["views"]
+    return (
+        f"| {name}{note} | "
+        + " | ".join(
+            f"{views[v]['served']['spam_f1']:.4f} / {views[v]['served']['ham_blocked_rate']:.4f}" for v in VIEWS
+        )
+        + f" | {result['texts_per_s']:.0f} | {result['batch_max_difference']:.2g} | "
+        + ("; ".join(result["shortfalls"]) or "holds")
+        + " |"
     )
+
+
+def backends_table(backends: dict[str, Any]) -> str:
+    """The fp32 backends and every int8 candidate, the one served as onnx-int8 and the default marked."""
+    rows = [
+        backend_row(name, backends["backends"][name], " (default)" if name == backends["default_backend"] else "")
+        for name in ("torch", "onnx")
+    ]
+    for name, result in backends["int8_candidates"].items():
+        notes = [
+            *(["onnx-int8"] if name == backends["int8_recipe"] else []),
+            *(["default"] if name == backends["int8_recipe"] and backends["default_backend"] == "onnx-int8" else []),
+        ]
+        rows.append(backend_row(f"int8 {name}", result, f" ({', '.join(notes)})" if notes else ""))
+    return "\n".join(rows)
+
+
+def recipe_text(candidate: dict[str, Any]) -> str:
+    scales = "static scales calibrated on training texts" if candidate["method"] == "static" else "dynamic scales"
+    kept = f", {len(candidate['kept_fp32'])} layer(s) kept fp32" if candidate["kept_fp32"] else ""
+    weights = (
+        f"{'per-channel' if candidate['per_channel'] else 'per-tensor'} {7 if candidate['reduce_range'] else 8}-bit"
+    )
+    return f"{scales}, {weights} weights{kept}"
 
 
 def operating_row(name: str, view: dict[str, Any]) -> str:
@@ -128,7 +160,8 @@ add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
 Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
 and `AutoModelForSequenceClassification`, the baseline with `joblib.load("{BASELINE_FILE}")` (a pickle: load it
 only from a directory you trust); `{BASELINE_TABLES_FILE}` holds the same baseline as plain scoring tables, which
-the service loads (`spam_service.model.baseline_scorer`). `{fp32}` (fp32) and `{int8}` (dynamic int8) are the same
+the service loads (`spam_service.model.baseline_scorer`). `{fp32}` (fp32) and `{int8}` (int8, recipe
+`{backends["int8_recipe"]}`: {recipe_text(backends["int8_candidates"][backends["int8_recipe"]])}) are the same
 network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
 output `logits`. Apply `spam_service.model.text.normalize_text` (HTML unescape, NFC) first and
 truncate at {metadata["max_tokens"]} tokens, as the service does.
@@ -159,11 +192,12 @@ that blocks at most {100 * operating["ham_blocked_budget"]:.2f}% of validation h
 {operating_rows}
 
 Served by `{backends["default_backend"]}` unless `INFERENCE_BACKEND` says otherwise ({backends["rule"]}); the
-table above is that backend's. Each backend on the test split (speed: texts/s in batches of {backends["batch_size"]}
-on the machine that ran the pipeline, tokenization and baseline included):
+table above is that backend's. Each backend and int8 candidate, served spam F1 / ham blocked at its own operating
+point; speed on {backends["machine"]["model"]} ({", ".join(backends["machine"]["int8_instructions"]) or "no AVX2"}):
+{backends["speed"]}; batch: the largest change of a text's probability between alone and in a pass of others:
 
-| backend | served spam F1 | transformer spam F1 | texts/s |
-| --- | --- | --- | --- |
+| backend | validation | probe | test | texts/s | batch | rule |
+| --- | --- | --- | --- | --- | --- | --- |
 {backends_table(backends)}
 
 Best validation spam F1 {training["best"]["spam_f1"]:.4f} at epoch {training["best"]["epoch"]}
@@ -201,8 +235,12 @@ def export(
     for path in checkpoint.iterdir():
         if path.is_file() and path.name != RUN_RECORD_FILE:  # the pipeline's run id means nothing elsewhere
             shutil.copyfile(path, out_dir / path.name)
-    for filename in ONNX_FILES.values():
-        shutil.copyfile(onnx_dir / filename, out_dir / ONNX_DIR / filename)
+    backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
+    shutil.copyfile(onnx_dir / ONNX_FILES["onnx"], out_dir / ONNX_DIR / ONNX_FILES["onnx"])
+    # The int8 candidate evaluate chose is the model's onnx-int8.
+    shutil.copyfile(
+        int8_candidate_path(onnx_dir, backends["int8_recipe"]), out_dir / ONNX_DIR / ONNX_FILES["onnx-int8"]
+    )
     shutil.copyfile(baseline, out_dir / BASELINE_FILE)
     if not write_tables(joblib.load(baseline), out_dir / BASELINE_TABLES_FILE):
         raise SystemExit(f"export: {baseline} is not a baseline `baseline_scorer` can write as tables")
@@ -214,13 +252,16 @@ def export(
 
     metrics = json.loads(METRICS_REPORT.read_text(encoding="utf-8"))
     training = json.loads((checkpoint / TRAINING_SUMMARY_FILE).read_text(encoding="utf-8"))
-    backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
     metadata = {
         "name": name,
         "version": weights_digest(out_dir),
         "base_model": base_model,
         "max_tokens": max_tokens,
         "default_backend": backends["default_backend"],
+        "int8_recipe": {
+            "name": backends["int8_recipe"],
+            **{key: backends["int8_candidates"][backends["int8_recipe"]][key] for key in RECIPE_KEYS},
+        },
         "labels": list(LABELS),
         "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
         "metrics": {key: metrics[key] for key in METRIC_NAMES},
