@@ -41,6 +41,15 @@ def write_workdir(workdir: Path, base_model: Path) -> None:
         "model": {"name": "spam-test", "base": str(base_model)},
         "train": {"max_length": 32, "batch_size": 8, "learning_rate": 3e-3, "max_epochs": 2, "evals_per_epoch": 1},
         "baseline": {"C": 10.0, "class_weight": "balanced"},
+        "quantization": {
+            "calibration_texts": 16,
+            "sensitivity_texts": 16,
+            "seed": 42,
+            "candidates": {
+                "dynamic": {"method": "dynamic"},
+                "static-keep1": {"method": "static", "calibration": "minmax", "keep_fp32": 1},
+            },
+        },
         "evaluate": {"ham_blocked_budget": 0.05, "bootstrap_samples": 50, "seed": 42},
         "export": {"max_tokens": 64},
     }
@@ -71,6 +80,10 @@ def test_the_stages_log_one_run_and_export_registers_a_servable_version(tiny_ber
     metrics = run.data.metrics
     assert {"validation.spam_f1", "spam_f1", "ci95.spam_f1.low", "ci95.ham_blocked_rate.high"} <= metrics.keys()
     assert {"test_unseen.model.spam_f1", "probe.model.spam_recall", "backends.onnx-int8.served.spam_f1"} <= set(metrics)
+    backends = json.loads((tmp_path / "reports/backends.json").read_text())
+    chosen = backends["int8_recipe"]
+    assert run.data.tags["int8_recipe"] == chosen and run.data.tags["default_backend"] == backends["default_backend"]
+    assert metrics[f"int8_candidates.{chosen}.texts_per_s"] == backends["int8_candidates"][chosen]["texts_per_s"]
     reports = {a.path for a in registry.client.list_artifacts(run_id, "reports")}
     assert {"reports/confusion_matrix.png", "reports/errors.jsonl", "reports/roc.png"} <= reports
     assert {"reports/precision_recall.png", "reports/probe_predictions.jsonl"} <= reports

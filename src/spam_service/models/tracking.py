@@ -255,10 +255,17 @@ def record_run(run: StageRun, checkpoint_dir: Path) -> Path:
 def log_evaluation(run: StageRun) -> None:
     """The evaluate stage's reports: metrics.json's figures as metrics (keys as in the file: `spam_f1`,
     `ci95.spam_f1.low`, `test_unseen.model.spam_f1`, `probe.model.spam_recall`...), backends.json's under
-    `backends.`, and the report files as artifacts under `reports/`."""
+    `backends.` and the int8 candidates' under `int8_candidates.`, the chosen backend and int8 recipe as tags, and the
+    report files as artifacts under `reports/`."""
     metrics = json.loads(METRICS_REPORT.read_text(encoding="utf-8"))
     backends = json.loads(BACKENDS_REPORT.read_text(encoding="utf-8"))
-    run.log_metrics({**numbers(metrics), **numbers(backends["backends"], "backends.")})
-    run.set_tags({"default_backend": backends["default_backend"]})
+    run.log_metrics(
+        {
+            **numbers(metrics),
+            **numbers(backends["backends"], "backends."),
+            **numbers(backends["int8_candidates"], "int8_candidates."),
+        }
+    )
+    run.set_tags({"default_backend": backends["default_backend"], "int8_recipe": backends["int8_recipe"]})
     for path in EVALUATION_ARTIFACTS:
         run.log_artifact(path, "reports")
