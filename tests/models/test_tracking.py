@@ -74,7 +74,10 @@ def test_train_starts_the_run_and_evaluate_resumes_it_logging_metrics_artifacts_
     assert metrics["spam_f1"] == 0.97 and metrics["ci95.spam_f1.low"] == 0.95 and metrics["ci95.spam_f1.high"] == 0.99
     assert metrics["test_unseen.model.spam_f1"] == 0.95 and metrics["probe.model.spam_recall"] == 0.85
     assert metrics["backends.onnx-int8.served.spam_f1"] == 0.968 and metrics["backends.torch.texts_per_s"] == 100.0
+    assert metrics["int8_candidates.dynamic.texts_per_s"] == 110.0
+    assert metrics["int8_candidates.static-percentile.percentile"] == 99.999
     tags = run.data.tags
+    assert tags["default_backend"] == "onnx-int8" and tags["int8_recipe"] == "static-percentile"
     assert tags["dvc.lock/train/data/prepared"] == "aaa.dir" and tags["dvc.lock/train/models/checkpoint"] == "bbb.dir"
     assert tags["git_revision"] == "unknown" and tags["git_dirty"] == "unknown"  # tmp_path is no git repository
     assert {"stage.train", "stage.evaluate"} <= tags.keys() and "fresh_run_reason" not in tags
