@@ -378,16 +378,14 @@ def run_infinity(args: argparse.Namespace, env: dict[str, str], points: list[Poi
 
 
 def machine() -> dict[str, Any]:
-    cpu_model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
+    from spam_service.model.cpu import cpu_description
+
+    cpu = cpu_description()
     return {
-        "nproc": len(os.sched_getaffinity(0)),
+        "nproc": cpu["cores"],
         "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
+        "cpu_model": cpu["model"],
+        "int8_instructions": cpu["int8_instructions"],
         "python": platform.python_version(),
         "platform": platform.platform(),
     }

@@ -169,12 +169,17 @@ def batch_difference(classifier: SpamClassifier, texts: list[str]) -> float:
     return max(abs(classifier.spam_probabilities([text])[0][0] - p) for text, p in zip(texts, together, strict=True))
 
 
-def view_summary(examples: list[Example], predictions: list[Prediction], thresholds: dict[str, float]) -> dict:
-    """Spam F1 and ham blocked of the served combination and the transformer alone on one set."""
+def view_summary(
+    examples: list[Example],
+    predictions: list[Prediction],
+    thresholds: dict[str, float],
+    keys: tuple[str, ...] = ("spam_f1", "spam_recall", "ham_blocked_rate"),
+) -> dict:
+    """`keys` of `binary_metrics` for the served combination and the transformer alone on one set."""
     truth = [e.label for e in examples]
     labels = verdicts(predictions, thresholds)
     return {
-        view: {key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_recall", "ham_blocked_rate")}
+        view: {key: binary_metrics(truth, labels[name])[key] for key in keys}
         for view, name in (("served", "model"), ("transformer", "transformer"))
     }
 
@@ -192,14 +197,9 @@ def run_backend(
     validation_predictions = classifier.predict([e.text for e in validation])
     probe_predictions = classifier.predict([e.text for e in probe])
     thresholds = served_thresholds(validation, validation_predictions, budget)
-    truth, labels = [e.label for e in test], verdicts(predictions, thresholds)
-    summary = {
-        view: {
-            **{key: binary_metrics(truth, labels[name])[key] for key in ("spam_f1", "spam_precision", "spam_recall")},
-            "threshold": thresholds[name],
-        }
-        for view, name in (("served", "model"), ("transformer", "transformer"))
-    }
+    summary: dict[str, Any] = view_summary(test, predictions, thresholds, ("spam_f1", "spam_precision", "spam_recall"))
+    for view, name in (("served", "model"), ("transformer", "transformer")):
+        summary[view]["threshold"] = thresholds[name]
     summary["views"] = {
         name: view_summary(examples, view_predictions, thresholds)
         for name, examples, view_predictions in (
