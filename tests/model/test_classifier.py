@@ -1,6 +1,7 @@
 """SpamClassifier on a tiny random BERT: ordering, batching, truncation and load errors."""
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from spam_service.errors import ModelLoadError
 from spam_service.model.artifact import weights_digest
 from spam_service.model.classifier import SpamClassifier, plan_forward_passes
+from spam_service.model.combination import logit
 from tests.support.mlflow_stores import fake_export
 
 TEXTS = ["free prize call now", "", "hello mum see you at lunch tomorrow " * 3, "😀", "ok"]
@@ -110,3 +112,28 @@ def test_the_operating_point_in_serving_json_is_served_unless_a_threshold_is_giv
     (with_baseline / "serving.json").write_text(json.dumps(metadata))
     assert SpamClassifier.load(with_baseline, max_tokens=16).spam_threshold == 0.73  # combined with the baseline
     assert SpamClassifier.load(with_baseline, max_tokens=16, combine_baseline=False).spam_threshold == 0.64
+
+
+def test_the_combination_in_serving_json_is_served_and_a_transformer_only_one_skips_the_baseline(
+    tiny_bert_dir, tmp_path
+):
+    export = fake_export(tiny_bert_dir, tmp_path / "export")
+    texts = ["win cash prize claim free", "see you at home mum"]
+    legacy = SpamClassifier.load(export, max_tokens=16)  # no combination recorded: the max, uncalibrated
+    assert [p.spam_probability for p in legacy.predict(texts)] == [
+        max(p.transformer_probability, p.baseline_probability) for p in legacy.predict(texts)
+    ]
+    stacked = {"method": "stacked", "transformer_weight": 0.5, "baseline_weight": 2.0, "bias": -1.0}
+    alone = {"method": "transformer", "transformer_weight": 0.8, "baseline_weight": 0.0, "bias": 0.2}
+    (export / "serving.json").write_text(json.dumps({"combination": {"combined": stacked, "transformer": alone}}))
+    classifier = SpamClassifier.load(export, max_tokens=16)
+    for p in classifier.predict(texts):
+        z = 0.5 * logit(p.transformer_probability) + 2.0 * logit(p.baseline_probability) - 1.0
+        assert p.spam_probability == pytest.approx(1 / (1 + math.exp(-z)))
+    without = SpamClassifier.load(export, max_tokens=16, combine_baseline=False)
+    for p in without.predict(texts):
+        assert p.baseline_probability is None
+        assert p.spam_probability == pytest.approx(1 / (1 + math.exp(-(0.8 * logit(p.transformer_probability) + 0.2))))
+    recorded = {"combined": {**alone, "bias": 0.0}, "transformer": alone}
+    (export / "serving.json").write_text(json.dumps({"combination": recorded}))
+    assert SpamClassifier.load(export, max_tokens=16).baseline is None  # the chosen combination does not use it

@@ -23,7 +23,9 @@ def test_the_baseline_gives_spam_probabilities():
 
 def run_baseline_stage(workdir: Path) -> bytes:
     workdir.mkdir()
-    (workdir / "params.yaml").write_text(yaml.safe_dump({"baseline": {"C": 10.0, "class_weight": "balanced"}}))
+    (workdir / "params.yaml").write_text(
+        yaml.safe_dump({"baseline": {"C": 10.0, "class_weight": "balanced"}, "train": {"text_normalization": "basic"}})
+    )
     write_jsonl(workdir / "data/prepared/train.jsonl", synthetic(80, seed=3))
     env = {**os.environ, "PYTHONHASHSEED": "random"}
     command = [sys.executable, "-m", "spam_service.pipeline.baseline"]

@@ -6,6 +6,7 @@ import pytest
 
 from spam_service.pipeline.operating_point import (
     choose_threshold,
+    choose_threshold_by_source,
     labels_at,
     plot_curves,
     ranking_quality,
@@ -76,3 +77,34 @@ def test_curves_are_drawn_for_every_set(tmp_path):
     plot_curves(views, 0.7, tmp_path / "pr.png", tmp_path / "roc.png")
     for name in ("pr.png", "roc.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_threshold_keeps_every_validation_source_within_the_budget_not_only_their_sum():
+    """2012 chat ham scores low, modern transactional ham (codes, alerts) higher: a threshold chosen on the pooled
+    ham lets the modern source's ham through at several times the budget."""
+    rng = random.Random(7)
+    chat = [rng.betavariate(1, 12) for _ in range(900)]
+    alerts = [rng.betavariate(2, 4) for _ in range(150)]
+    spam = [rng.betavariate(8, 1) for _ in range(200)]
+    truth = ["ham"] * 1050 + ["spam"] * 200
+    scores = chat + alerts + spam
+    sources = ["sms-collection"] * 900 + ["modern-synthetic"] * 150 + ["sms-collection"] * 100 + ["modern"] * 100
+    budget = 0.01
+    pooled = choose_threshold(truth, scores, budget)
+    threshold, per_source = choose_threshold_by_source(truth, scores, sources, budget)
+
+    def flagged(source: str, at: float) -> float:
+        rows = [i for i, s in enumerate(sources) if s == source]
+        return binary_metrics([truth[i] for i in rows], labels_at([scores[i] for i in rows], at))["ham_blocked_rate"]
+
+    assert flagged("modern-synthetic", pooled) > budget  # what the pooled threshold did
+    assert flagged("modern-synthetic", threshold) <= budget and flagged("sms-collection", threshold) <= budget
+    assert threshold == per_source["modern-synthetic"] > per_source["sms-collection"]
+    assert set(per_source) == {"sms-collection", "modern-synthetic"}  # a source without ham sets no threshold
+    lower = max(s for s, t in zip(scores, truth, strict=True) if t == "ham" and s < threshold)
+    assert flagged("modern-synthetic", lower) > budget  # and it is the lowest that does
+
+
+def test_sources_must_line_up_with_the_scores():
+    with pytest.raises(ValueError, match="2 labels, 2 scores and 1 sources"):
+        choose_threshold_by_source(["ham", "spam"], [0.1, 0.9], ["a"], 0.01)

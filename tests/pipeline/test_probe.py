@@ -25,9 +25,13 @@ def test_every_line_is_one_labelled_message(probe):
     assert all(e.text and e.text == e.text.strip() for e in probe)
 
 
-def test_the_probe_holds_200_spam_and_200_ham(probe):
-    # 200 spam put one miss at 0.005 of recall, the figure data/probe/README.md states
-    assert Counter(e.label for e in probe) == {"spam": 200, "ham": 200}
+def test_the_probe_holds_at_least_400_messages_of_each_label(probe):
+    # 400 of a label put one message at 0.0025 of that label's rate (0.25 points), the figure data/probe/README.md
+    # states; the two labels stay balanced so that neither rate is the noisier one
+    counts = Counter(e.label for e in probe)
+    assert set(counts) == {"spam", "ham"}
+    assert len(probe) >= 800 and min(counts.values()) >= 400
+    assert abs(counts["spam"] - counts["ham"]) <= 20
 
 
 def test_no_message_is_a_copy_of_another(probe):

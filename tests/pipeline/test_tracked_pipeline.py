@@ -39,7 +39,14 @@ def write_workdir(workdir: Path, base_model: Path) -> None:
             "validation_size": 0.2,
         },
         "model": {"name": "spam-test", "base": str(base_model)},
-        "train": {"max_length": 32, "batch_size": 8, "learning_rate": 3e-3, "max_epochs": 2, "evals_per_epoch": 1},
+        "train": {
+            "max_length": 32,
+            "batch_size": 8,
+            "learning_rate": 3e-3,
+            "max_epochs": 2,
+            "evals_per_epoch": 1,
+            "text_normalization": "variables",
+        },
         "baseline": {"C": 10.0, "class_weight": "balanced"},
         "quantization": {
             "calibration_texts": 16,
@@ -50,7 +57,7 @@ def write_workdir(workdir: Path, base_model: Path) -> None:
                 "static-keep1": {"method": "static", "calibration": "minmax", "keep_fp32": 1},
             },
         },
-        "evaluate": {"ham_blocked_budget": 0.05, "bootstrap_samples": 50, "seed": 42},
+        "evaluate": {"ham_blocked_budget": 0.05, "combination": "stacked", "bootstrap_samples": 50, "seed": 42},
         "export": {"max_tokens": 64},
     }
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
@@ -86,7 +93,7 @@ def test_the_stages_log_one_run_and_export_registers_a_servable_version(tiny_ber
     assert metrics[f"int8_candidates.{chosen}.texts_per_s"] == backends["int8_candidates"][chosen]["texts_per_s"]
     reports = {a.path for a in registry.client.list_artifacts(run_id, "reports")}
     assert {"reports/confusion_matrix.png", "reports/errors.jsonl", "reports/roc.png"} <= reports
-    assert {"reports/precision_recall.png", "reports/probe_predictions.jsonl"} <= reports
+    assert {"reports/precision_recall.png", "reports/probe_predictions.jsonl", "reports/reliability.png"} <= reports
     assert {"operating_point.validation.at_threshold.ham_blocked_rate", "operating_point.probe.roc_auc"} <= set(metrics)
 
     version = registry.get("1")
@@ -102,3 +109,20 @@ def test_the_stages_log_one_run_and_export_registers_a_servable_version(tiny_ber
     assert serving["operating_point"]["thresholds"]["combined"] == threshold == reported["threshold"]
     assert reported["operating_point"]["validation"]["at_threshold"]["ham_blocked_rate"] <= 0.05
     assert float(version.tags["operating_point.threshold"]) == threshold == classifier.spam_threshold
+
+    # Every validation source keeps the budget at the served threshold; each set's figures reach the registry.
+    per_source = serving["operating_point"]["per_source"]
+    assert per_source == reported["operating_point"]["per_source"]
+    assert {"validation sms-collection", "validation modern-synthetic", "probe"} <= per_source.keys()
+    for name in ("validation sms-collection", "validation modern-synthetic"):
+        assert per_source[name]["ham_flagged"] <= 0.05
+    tag = "operating_point.validation_modern-synthetic.ham_flagged"
+    assert float(version.tags[tag]) == per_source["validation modern-synthetic"]["ham_flagged"]
+    # The combination fitted on validation and the training's normalisation are what the registered model serves:
+    # it gives a probe text the probability evaluate reported for it.
+    assert serving["combination"] == reported["calibration"]["combination"]
+    assert classifier.combination.as_dict() == serving["combination"]["combined"]
+    assert classifier.normalizer.mode == serving["text_normalization"] == "variables"
+    assert 0 <= reported["calibration"]["ece"]["validation"] <= 1
+    first = json.loads((tmp_path / "reports/probe_predictions.jsonl").read_text().splitlines()[0])
+    assert classifier.predict([first["text"]])[0].spam_probability == pytest.approx(first["spam_probability"], abs=1e-4)

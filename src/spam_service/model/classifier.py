@@ -2,9 +2,8 @@
 engine: torch, or ONNX Runtime fp32/int8, see `engines`), optionally combined with the TF-IDF baseline the
 pipeline exports beside it (`baseline.json`, see `baseline_scorer`).
 
-The combination is max(p_transformer, p_baseline): the baseline can only turn a verdict to spam, never to ham, so
-the transformer's spam recall on messages unlike the training data is kept (the n-gram model hardly fires on
-them), while on familiar spam the two models' different misses cancel.
+How the two are combined and calibrated is serving.json's `combination` (see `combination`); each text is first
+normalised as the model was trained (`text.TextNormalizer`, from config.json).
 
 torch, onnxruntime and transformers are imported inside `SpamClassifier.load`, so importing this module stays cheap.
 """
@@ -28,17 +27,18 @@ from spam_service.model.artifact import (
     weights_digest,
 )
 from spam_service.model.baseline_scorer import BaselineScorer, SklearnBaseline, scorer_for_model
+from spam_service.model.combination import LEGACY_MAX, ScoreCombination, served_combination
 from spam_service.model.engines import Engine, load_engine, resolve_backend
 from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.pass_costs import default_pass_costs
-from spam_service.model.text import normalize_text
+from spam_service.model.text import TextNormalizer
 from spam_service.model.tokenization import TextTokenizer
 
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
     label: str
-    spam_probability: float  # what the label follows: the combination when a baseline is loaded
+    spam_probability: float  # what the label follows: the (calibrated) combination
     truncated: bool
     tokens: int
     transformer_probability: float
@@ -61,6 +61,8 @@ class SpamClassifier:
         batch_size: int = 32,
         spam_threshold: float = 0.5,
         baseline: BaselineScorer | SklearnBaseline | None = None,
+        combination: ScoreCombination = LEGACY_MAX,
+        normalizer: TextNormalizer | None = None,
     ) -> None:
         label2id = {str(k).lower(): int(v) for k, v in label2id.items()}
         if set(label2id) != set(LABELS):
@@ -82,6 +84,8 @@ class SpamClassifier:
         self.spam_threshold = spam_threshold
         self._spam_index = label2id[SPAM]
         self.baseline = baseline  # a `baseline_scorer` scorer, or None
+        self.combination = combination
+        self.normalizer = normalizer or TextNormalizer()
 
     @property
     def backend(self) -> str:
@@ -106,9 +110,9 @@ class SpamClassifier:
         `backend` is `auto` (serving.json's `default_backend`, else torch), `torch`, `onnx` or `onnx-int8`, run
         from the directory's `onnx/` unless `onnx_file` names the ONNX file to run (the pipeline's candidates).
         With `combine_baseline`, the baseline (`load_baseline`: the directory's `baseline.json` or
-        `baseline.joblib`, or the pickle at `baseline_path`) is combined with the transformer when there is one.
-        `spam_threshold` None serves the operating point the export recorded in serving.json for that combination
-        (0.5 for a directory without one).
+        `baseline.joblib`, or the pickle at `baseline_path`) is combined with the transformer when there is one
+        and serving.json's combination uses it. `spam_threshold` None serves the operating point the export
+        recorded in serving.json for that combination (0.5 for a directory without one).
         """
         model_dir = Path(model_dir)
         if not (model_dir / CONFIG_FILE).is_file():
@@ -124,7 +128,8 @@ class SpamClassifier:
             raise
         except Exception as exc:  # any failure here means the directory is unusable: say so in one line
             raise ModelLoadError(f"model at {model_dir}/ is broken ({first_line(exc)}): {REPRODUCE_HINT}") from exc
-        baseline = load_baseline(model_dir, baseline_path) if combine_baseline else None
+        combined = combine_baseline and served_combination(metadata, combined=True).uses_baseline
+        baseline = load_baseline(model_dir, baseline_path) if combined else None
         return cls(
             engine,
             tokenizer,
@@ -140,11 +145,13 @@ class SpamClassifier:
                 else served_threshold(metadata, combined=baseline is not None)
             ),
             baseline=baseline,
+            combination=served_combination(metadata, combined=baseline is not None),
+            normalizer=TextNormalizer.from_config(config),
         )
 
     def spam_probabilities(self, texts: Sequence[str]) -> tuple[list[float], list[bool], list[int]]:
         """Spam probability, truncation flag and token count per text, in input order."""
-        encoded = self.tokenizer.encode([normalize_text(t) for t in texts])
+        encoded = self.tokenizer.encode(self.normalizer.all(texts))
         probabilities = [0.0] * len(texts)
         costs = self.pass_costs
         for group in plan_forward_passes([len(t.ids) for t in encoded], costs.max_texts, costs.overhead_tokens):
@@ -156,7 +163,7 @@ class SpamClassifier:
     def baseline_probabilities(self, texts: Sequence[str]) -> list[float] | None:
         if self.baseline is None:
             return None
-        return self.baseline.spam_probabilities([normalize_text(t) for t in texts])
+        return self.baseline.spam_probabilities(self.normalizer.all(texts))
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         probabilities, truncated, tokens = self.spam_probabilities(texts)
@@ -164,7 +171,7 @@ class SpamClassifier:
         predictions = []
         for i, (p, t, n) in enumerate(zip(probabilities, truncated, tokens, strict=True)):
             b = baseline[i] if baseline is not None else None
-            combined = max(p, b) if b is not None else p
+            combined = self.combination.combine(p, b)
             predictions.append(
                 Prediction(
                     label=SPAM if combined >= self.spam_threshold else HAM,

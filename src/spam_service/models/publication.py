@@ -62,6 +62,16 @@ SMOKE_TEXTS = ["WINNER! Claim your free prize now, call 09061701461", "see you a
 TAG_THRESHOLD = "operating_point.threshold"
 TAG_TRANSFORMER_THRESHOLD = "operating_point.transformer_threshold"  # served with COMBINE_BASELINE=false
 TAG_HAM_BLOCKED_BUDGET = "operating_point.ham_blocked_budget"
+TAG_PER_SOURCE = "operating_point.{source}.{figure}"  # ham_flagged / spam_caught of each set at the threshold
+
+
+def per_source_tags(per_source: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """`operating_point.<set>.ham_flagged` and `.spam_caught` of each set (spaces in a set's name as `_`)."""
+    return {
+        TAG_PER_SOURCE.format(source=name.replace(" ", "_"), figure=figure): repr(row[figure])
+        for name, row in per_source.items()
+        for figure in ("ham_flagged", "spam_caught")
+    }
 
 
 def build_servable(model_dir: Path, destination: Path) -> str:
@@ -134,6 +144,7 @@ def publish_export(run: StageRun, model_dir: Path, metrics: dict[str, Any], back
         TAG_THRESHOLD: repr(operating_point["thresholds"]["combined"]),
         TAG_TRANSFORMER_THRESHOLD: repr(operating_point["thresholds"]["transformer"]),
         TAG_HAM_BLOCKED_BUDGET: repr(operating_point["ham_blocked_budget"]),
+        **per_source_tags(operating_point.get("per_source", {})),
         TAG_MODEL_DIGEST: digest,
         TAG_GIT_REVISION: revision if dirty != "true" else f"{revision} (dirty)",
         TAG_DEFAULT_BACKEND: backend,

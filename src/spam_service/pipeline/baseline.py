@@ -1,21 +1,21 @@
 """Stage `baseline`: TF-IDF (word 1-2-grams + character 2-5-grams) with logistic regression.
 
 Strong on this 2012 collection (it matches its n-grams), far weaker on newer spam whose wording it has never seen.
-The service combines it with the transformer as max(p_transformer, p_baseline): the baseline can only add spam
-verdicts, so the transformer's recall on unfamiliar messages is kept while the two models' different mistakes on
-familiar ones cancel (see README, Quality). Logistic regression, not an SVM, because the combination needs
-probabilities on the same scale as the transformer's.
+The evaluate stage fits how the service combines it with the transformer (`spam_service.model.combination`);
+logistic regression, not an SVM, because every combination works on probabilities. It sees the texts normalised
+as the transformer does (`train.text_normalization`).
 """
 
 import logging
+from collections.abc import Sequence
 
 import joblib
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from spam_service.model.text import normalize_text
-from spam_service.pipeline.dataset import read_jsonl
+from spam_service.model.text import TextNormalizer
+from spam_service.pipeline.dataset import Example, read_jsonl
 from spam_service.pipeline.feedback_data import (
     FeedbackParams,
     feedback_examples,
@@ -40,6 +40,20 @@ def build_baseline(C: float = 10.0, class_weight: str | None = "balanced") -> Pi
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+def fit_baseline(
+    examples: Sequence[Example], weights: Sequence[float] | None = None, *, text_normalization: str | None = None
+) -> Pipeline:
+    """The baseline of params.yaml, fitted on `examples` normalised as the transformer is trained
+    (`text_normalization`, by default params.yaml's `train.text_normalization`)."""
+    params = load_params("baseline")
+    normalizer = TextNormalizer(text_normalization or load_params("train").get("text_normalization", "basic"))
+    model = build_baseline(C=params["C"], class_weight=params.get("class_weight"))
+    texts = normalizer.all([e.text for e in examples])
+    model.fit(texts, [e.label for e in examples], classifier__sample_weight=weights)
+    drop_process_specific_state(model)
+    return model
+
+
 def drop_process_specific_state(model: Pipeline) -> None:
     """scikit-learn caches `id(stop_words)` on word vectorizers: a memory address, different in every process, that
     made the pickle (and so the model version and dvc.lock) differ between identical fits. It is only a cache."""
@@ -49,17 +63,12 @@ def drop_process_specific_state(model: Pipeline) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    params = load_params("baseline")
     feedback = FeedbackParams.load()
-    # The same feedback as the transformer, weighted alike: the served score is max(transformer, baseline), so a
-    # baseline still calling a reported ham text spam would override the corrected transformer.
+    # The same feedback as the transformer, weighted alike: a baseline still calling a reported ham text spam would
+    # pull the corrected transformer's combined score back up.
     rows = training_feedback(read_feedback(FEEDBACK_DATASET), feedback.exclude_reporters)
     examples, weights = weighted_examples(read_jsonl(split_path("train")), feedback_examples(rows), feedback.weight)
-    model = build_baseline(C=params["C"], class_weight=params.get("class_weight"))
-    model.fit(
-        [normalize_text(e.text) for e in examples], [e.label for e in examples], classifier__sample_weight=weights
-    )
-    drop_process_specific_state(model)
+    model = fit_baseline(examples, weights)
     BASELINE_PATH.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, BASELINE_PATH)
     _logger.info(

@@ -32,15 +32,16 @@ import logging
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from spam_service.model.artifact import int8_candidate_path, onnx_path
 from spam_service.model.classifier import Prediction, SpamClassifier, load_baseline
+from spam_service.model.combination import ScoreCombination
 from spam_service.model.cpu import cpu_description
 from spam_service.model.engines import BACKENDS
-from spam_service.model.labels import LABELS, SPAM
+from spam_service.model.labels import HAM, LABELS, SPAM
 from spam_service.model.pass_costs import measure_pass_costs
 from spam_service.models.registry import RegistryError
 from spam_service.models.tracking import log_evaluation, tracked_run
@@ -52,9 +53,16 @@ from spam_service.pipeline.backend_rule import (
     choose_int8,
     shortfalls,
 )
+from spam_service.pipeline.calibration import (
+    CALIBRATION_BINS,
+    expected_calibration_error,
+    fit_combination,
+    plot_reliability,
+    reliability,
+)
 from spam_service.pipeline.dataset import COLLECTION_SOURCE, Example, dedup_key, read_collection, read_jsonl
 from spam_service.pipeline.onnx_export import read_int8_candidates
-from spam_service.pipeline.operating_point import choose_threshold, labels_at, plot_curves, view_at
+from spam_service.pipeline.operating_point import choose_threshold_by_source, labels_at, plot_curves, view_at
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.paths import (
     BACKENDS_REPORT,
@@ -68,6 +76,7 @@ from spam_service.pipeline.paths import (
     PRECISION_RECALL_PLOT,
     PROBE_PATH,
     PROBE_PREDICTIONS,
+    RELIABILITY_PLOT,
     REPORTS_DIR,
     ROC_PLOT,
     split_path,
@@ -82,25 +91,84 @@ WARM_UP_TEXTS = ["warm-up", "warm-up: a longer text, so that a padded pass runs 
 SPEED_ROUNDS = 3
 
 
-def verdicts(predictions: list[Prediction], thresholds: dict[str, float]) -> dict[str, list[str]]:
-    """Labels of the served combination and of each model alone, each at its own threshold."""
-    scores = {
-        "model": [p.spam_probability for p in predictions],
-        "transformer": [p.transformer_probability for p in predictions],
+Combinations = dict[str, ScoreCombination]  # "combined" (with the baseline) and "transformer" (without it)
+
+
+def view_scores(predictions: list[Prediction], combinations: Combinations) -> dict[str, list[float]]:
+    """The served probability of the combination, of the transformer alone (what COMBINE_BASELINE=false serves,
+    calibrated alike) and of the baseline alone."""
+    combined, alone = combinations["combined"], combinations["transformer"]
+    return {
+        "model": [combined.combine(p.transformer_probability, p.baseline_probability) for p in predictions],
+        "transformer": [alone.combine(p.transformer_probability, None) for p in predictions],
         "baseline": [p.baseline_probability or 0.0 for p in predictions],
     }
+
+
+def verdicts(
+    predictions: list[Prediction], thresholds: dict[str, float], combinations: Combinations
+) -> dict[str, list[str]]:
+    """Labels of the served combination and of each model alone, each at its own threshold."""
+    scores = view_scores(predictions, combinations)
     return {name: labels_at(values, thresholds[name]) for name, values in scores.items()}
 
 
-def served_thresholds(validation: list[Example], predictions: list[Prediction], budget: float) -> dict[str, float]:
-    """Each view's threshold: the served combination and the transformer alone (what COMBINE_BASELINE=false
-    serves) at the ham-blocked budget on validation; the baseline alone, never served, at 0.5."""
+def fit_combinations(validation: list[Example], predictions: list[Prediction], method: str) -> Combinations:
+    """The served combination (`evaluate.combination`) and the transformer's own calibration, fitted on
+    validation."""
     truth = [e.label for e in validation]
+    transformer = [p.transformer_probability for p in predictions]
+    baseline = [p.baseline_probability or 0.0 for p in predictions]
     return {
-        "model": choose_threshold(truth, [p.spam_probability for p in predictions], budget),
-        "transformer": choose_threshold(truth, [p.transformer_probability for p in predictions], budget),
+        "combined": fit_combination(method, truth, transformer, baseline),
+        "transformer": fit_combination("transformer", truth, transformer, baseline),
+    }
+
+
+def served_thresholds(
+    validation: list[Example], predictions: list[Prediction], budget: float, combinations: Combinations
+) -> dict[str, float]:
+    """Each view's threshold: the served combination and the transformer alone at the ham-blocked budget on every
+    source of validation (`choose_threshold_by_source`); the baseline alone, never served, at 0.5."""
+    truth, sources = [e.label for e in validation], [e.source for e in validation]
+    scores = view_scores(predictions, combinations)
+    return {
+        "model": choose_threshold_by_source(truth, scores["model"], sources, budget)[0],
+        "transformer": choose_threshold_by_source(truth, scores["transformer"], sources, budget)[0],
         "baseline": 0.5,
     }
+
+
+def served_predictions(predictions: list[Prediction], combination: ScoreCombination, threshold: float) -> list:
+    """The predictions as the service will make them: the fitted combination's probability and label."""
+    return [
+        replace(
+            p,
+            spam_probability=(probability := combination.combine(p.transformer_probability, p.baseline_probability)),
+            label=SPAM if probability >= threshold else HAM,
+        )
+        for p in predictions
+    ]
+
+
+def uncalibrated_max(predictions: list[Prediction]) -> list[float]:
+    """The score served before combinations were fitted, max(p_transformer, p_baseline): calibration's reference."""
+    return [max(p.transformer_probability, p.baseline_probability or 0.0) for p in predictions]
+
+
+def per_source(sets: dict[str, list[tuple[Example, Prediction]]], threshold: float) -> dict[str, dict]:
+    """Per set: its ham and spam counts, the share of its ham flagged and of its spam caught at `threshold`."""
+    table = {}
+    for name, rows in sets.items():
+        truth = [e.label for e, _ in rows]
+        at = binary_metrics(truth, labels_at([p.spam_probability for _, p in rows], threshold))
+        table[name] = {
+            "n_ham": len(truth) - truth.count(SPAM),
+            "n_spam": truth.count(SPAM),
+            "ham_flagged": at["ham_blocked_rate"],
+            "spam_caught": at["spam_recall"],
+        }
+    return table
 
 
 def split_by_source(examples: list[Example]) -> tuple[list[Example], list[Example]]:
@@ -141,6 +209,7 @@ class BackendRun:
     validation_predictions: list[Prediction]
     probe_predictions: list[Prediction]
     thresholds: dict[str, float]  # per view, chosen on validation (served_thresholds)
+    combinations: Combinations  # fitted on validation (fit_combinations)
     summary: dict  # its entry of reports/backends.json (texts_per_s added by measure_speeds)
 
 
@@ -173,11 +242,12 @@ def view_summary(
     examples: list[Example],
     predictions: list[Prediction],
     thresholds: dict[str, float],
+    combinations: Combinations,
     keys: tuple[str, ...] = ("spam_f1", "spam_recall", "ham_blocked_rate"),
 ) -> dict:
     """`keys` of `binary_metrics` for the served combination and the transformer alone on one set."""
     truth = [e.label for e in examples]
-    labels = verdicts(predictions, thresholds)
+    labels = verdicts(predictions, thresholds, combinations)
     return {
         view: {key: binary_metrics(truth, labels[name])[key] for key in keys}
         for view, name in (("served", "model"), ("transformer", "transformer"))
@@ -190,18 +260,25 @@ def run_backend(
     validation: list[Example],
     probe: list[Example],
     budget: float,
+    method: str,
 ) -> BackendRun:
-    """Classify the test split, validation and the probe with one backend, and judge it at its own operating
-    point (each backend scores a little differently, so each is judged at the threshold it would serve)."""
-    predictions = classifier.predict([e.text for e in test])
-    validation_predictions = classifier.predict([e.text for e in validation])
-    probe_predictions = classifier.predict([e.text for e in probe])
-    thresholds = served_thresholds(validation, validation_predictions, budget)
-    summary: dict[str, Any] = view_summary(test, predictions, thresholds, ("spam_f1", "spam_precision", "spam_recall"))
+    """Classify the test split, validation and the probe with one backend, fit its combination on validation, and
+    judge it at its own operating point (each backend scores a little differently, so each is judged with the
+    combination and threshold it would serve)."""
+    raw = [classifier.predict([e.text for e in examples]) for examples in (test, validation, probe)]
+    combinations = fit_combinations(validation, raw[1], method)
+    thresholds = served_thresholds(validation, raw[1], budget, combinations)
+    classifier.combination, classifier.spam_threshold = combinations["combined"], thresholds["model"]
+    predictions, validation_predictions, probe_predictions = (
+        served_predictions(view, combinations["combined"], thresholds["model"]) for view in raw
+    )
+    summary: dict[str, Any] = view_summary(
+        test, predictions, thresholds, combinations, ("spam_f1", "spam_precision", "spam_recall")
+    )
     for view, name in (("served", "model"), ("transformer", "transformer")):
         summary[view]["threshold"] = thresholds[name]
     summary["views"] = {
-        name: view_summary(examples, view_predictions, thresholds)
+        name: view_summary(examples, view_predictions, thresholds, combinations)
         for name, examples, view_predictions in (
             ("validation", validation, validation_predictions),
             ("probe", probe, probe_predictions),
@@ -209,7 +286,9 @@ def run_backend(
         )
     }
     summary["batch_max_difference"] = float(f"{batch_difference(classifier, [e.text for e in validation][:64]):.3g}")
-    return BackendRun(classifier, predictions, validation_predictions, probe_predictions, thresholds, summary)
+    return BackendRun(
+        classifier, predictions, validation_predictions, probe_predictions, thresholds, combinations, summary
+    )
 
 
 def measure_speeds(classifiers: dict[str, SpamClassifier], texts: list[str], rounds: int = SPEED_ROUNDS) -> dict:
@@ -269,7 +348,11 @@ def write_reports() -> None:
         name: load_backend(name if name in BACKENDS else "onnx-int8", path, max_tokens, baseline)
         for name, path in files.items()
     }
-    runs = {name: run_backend(classifier, test, validation, probe, budget) for name, classifier in classifiers.items()}
+    method = params["combination"]
+    runs = {
+        name: run_backend(classifier, test, validation, probe, budget, method)
+        for name, classifier in classifiers.items()
+    }
     speed_texts = random.Random(params["seed"]).sample([e.text for e in test], min(len(test), SPEED_TEXTS))
     for name, texts_per_s in measure_speeds(classifiers, speed_texts).items():
         runs[name].summary["texts_per_s"] = texts_per_s
@@ -284,8 +367,9 @@ def write_reports() -> None:
     chosen = runs[int8_recipe if default == "onnx-int8" else default]
     classifier, predictions, thresholds = chosen.classifier, chosen.predictions, chosen.thresholds
     validation_predictions, probe_predictions = chosen.validation_predictions, chosen.probe_predictions
+    combinations = chosen.combinations
     modern_predictions = classifier.predict([e.text for e in test_modern])
-    labels = verdicts(predictions, thresholds)
+    labels = verdicts(predictions, thresholds, combinations)
     seen = {dedup_key(e.text) for e in read_jsonl(split_path("train"))}
     unseen = [i for i, e in enumerate(test) if dedup_key(e.text) not in seen]
 
@@ -307,17 +391,51 @@ def write_reports() -> None:
         "test_unseen": compare_on(
             [test[i] for i in unseen], {name: [v[i] for i in unseen] for name, v in labels.items()}
         ),
-        "test_modern": compare_on(test_modern, verdicts(modern_predictions, thresholds)),
-        "probe": compare_on(probe, verdicts(probe_predictions, thresholds)),
+        "test_modern": compare_on(test_modern, verdicts(modern_predictions, thresholds, combinations)),
+        "probe": compare_on(probe, verdicts(probe_predictions, thresholds, combinations)),
         "operating_point": {
             "ham_blocked_budget": params["ham_blocked_budget"],
-            "chosen_on": "validation",
+            "chosen_on": "validation, every source within the budget",
             "thresholds": {"combined": thresholds["model"], "transformer": thresholds["transformer"]},
+            "validation_source_thresholds": choose_threshold_by_source(
+                [e.label for e in validation],
+                [p.spam_probability for p in validation_predictions],
+                [e.source for e in validation],
+                budget,
+            )[1],
+            "per_source": per_source(
+                {
+                    **{
+                        f"validation {source}": [
+                            (e, p)
+                            for e, p in zip(validation, validation_predictions, strict=True)
+                            if e.source == source
+                        ]
+                        for source in sorted({e.source for e in validation})
+                    },
+                    "test sms-collection": list(zip(test, predictions, strict=True)),
+                    "test modern-synthetic": list(zip(test_modern, modern_predictions, strict=True)),
+                    "probe": list(zip(probe, probe_predictions, strict=True)),
+                },
+                thresholds["model"],
+            ),
             **{
                 view: view_at(view_truth, scores, thresholds["model"])
                 for view, (view_truth, scores) in served_scores.items()
             },
         },
+    }
+    metrics["calibration"] = {
+        "combination": {name: combination.as_dict() for name, combination in combinations.items()},
+        "fitted_on": "validation",
+        "bins": CALIBRATION_BINS,
+        "ece": {view: expected_calibration_error(*scores) for view, scores in served_scores.items()},
+        "ece_uncalibrated_max": {
+            "validation": expected_calibration_error(
+                served_scores["validation"][0], uncalibrated_max(validation_predictions)
+            )
+        },
+        "reliability": {view: reliability(*scores) for view, scores in served_scores.items()},
     }
     REPORTS_DIR.mkdir(exist_ok=True)
     METRICS_REPORT.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
@@ -335,6 +453,11 @@ def write_reports() -> None:
     BACKENDS_REPORT.write_text(json.dumps(backends, indent=2) + "\n", encoding="utf-8")
 
     plot_curves(served_scores, thresholds["model"], PRECISION_RECALL_PLOT, ROC_PLOT)
+    plot_reliability(
+        served_scores,
+        ("validation", served_scores["validation"][0], uncalibrated_max(validation_predictions)),
+        RELIABILITY_PLOT,
+    )
     write_predictions(PROBE_PREDICTIONS, zip(probe, probe_predictions, strict=True))
 
     titles = {"model": "served (combined)", "transformer": "transformer alone", "baseline": "TF-IDF baseline alone"}

@@ -2,8 +2,9 @@
 
 `python -m spam_service.pipeline.experiments [NAME ...]` trains each named variant (all when none is named) with
 params.yaml's `train` and `model` sections overridden as the variant says, on the prepared splits (`dvc repro
-prepare baseline` first), and scores it as the pipeline would serve it: torch fp32, combined with the pipeline's
-TF-IDF baseline (models/baseline.joblib), at the threshold chosen on validation for `evaluate.ham_blocked_budget`.
+prepare baseline` first), and scores it as the pipeline would serve it: torch fp32, with the pipeline's TF-IDF
+baseline (models/baseline.joblib) combined in each of `spam_service.model.combination`'s ways, each fitted on
+validation, at the threshold that keeps every validation source within `evaluate.ham_blocked_budget`.
 
 Every variant is scored on validation and the probe, which choose the default, and on the test splits, which only
 report (choosing on test would make its figures optimistic). Each becomes a run of the MLflow experiment
@@ -25,18 +26,20 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import joblib
 import yaml
 
 from spam_service.model.artifact import BASELINE_FILE
 from spam_service.model.classifier import SpamClassifier
-from spam_service.model.text import normalize_text
+from spam_service.model.combination import METHODS
 from spam_service.models.registry import ModelRegistry, RegistryError
 from spam_service.models.tracking import experiment_id, numbers
-from spam_service.pipeline.baseline import build_baseline
-from spam_service.pipeline.dataset import Example, read_collection, read_jsonl
+from spam_service.pipeline.baseline import fit_baseline
+from spam_service.pipeline.calibration import expected_calibration_error, fit_combination
+from spam_service.pipeline.dataset import COLLECTION_SOURCE, MODERN_SOURCE, Example, read_collection, read_jsonl
 from spam_service.pipeline.evaluate import split_by_source
 from spam_service.pipeline.feedback_data import FeedbackParams, feedback_examples, read_feedback, training_feedback
-from spam_service.pipeline.operating_point import choose_threshold, labels_at, ranking_quality
+from spam_service.pipeline.operating_point import choose_threshold_by_source, labels_at, ranking_quality
 from spam_service.pipeline.params import load_params
 from spam_service.pipeline.paths import BASELINE_PATH, FEEDBACK_DATASET, PROBE_PATH, REPORTS_DIR, split_path
 from spam_service.pipeline.scores import binary_metrics
@@ -49,7 +52,7 @@ EXPERIMENTS_DIR = Path("models/experiments")  # each variant's checkpoint (git-i
 RESULTS_FILE = REPORTS_DIR / "experiments.json"
 TABLE_FILE = REPORTS_DIR / "experiments.md"
 MLFLOW_EXPERIMENT = "spam-classifier-experiments"
-SCORERS = ("served", "transformer")  # combined with the baseline as served, and the transformer alone
+VALIDATION_SOURCES = (COLLECTION_SOURCE, MODERN_SOURCE)
 
 
 def load_variants(path: Path = EXPERIMENTS_FILE) -> dict[str, dict[str, Any]]:
@@ -76,42 +79,49 @@ def training_examples(variant: dict[str, Any]) -> tuple[list[Example], list[Exam
     return tuple([e for e in split if e.source in sources] for split in splits)  # type: ignore[return-value]
 
 
-def fit_baseline(examples: list[Example], path: Path) -> None:
-    import joblib
-
-    params = load_params("baseline")
-    model = build_baseline(C=params["C"], class_weight=params.get("class_weight"))
-    model.fit([normalize_text(e.text) for e in examples], [e.label for e in examples])
-    joblib.dump(model, path)
-
-
 def score(classifier: SpamClassifier, budget: float) -> dict[str, Any]:
-    """Validation, probe and test figures of the served score and the transformer alone, each at its own threshold
-    chosen on the whole validation split."""
+    """Per combination method (`spam_service.model.combination`, each fitted on validation): validation's sources,
+    the probe and the test splits at the threshold that keeps every validation source within the budget, with
+    the threshold-free figures and the expected calibration error."""
     test, test_modern = split_by_source(read_jsonl(split_path("test")))
+    validation = read_jsonl(split_path("validation"))
     sets = {
-        "validation": read_jsonl(split_path("validation")),
+        **{f"validation {source}": [e for e in validation if e.source == source] for source in VALIDATION_SOURCES},
         "probe": read_collection(PROBE_PATH),
         "test": test,
         "test_modern": test_modern,
     }
-    predictions = {name: classifier.predict([e.text for e in examples]) for name, examples in sets.items()}
+    raw = {
+        name: classifier.predict([e.text for e in examples])
+        for name, examples in [("validation", validation), *sets.items()]
+    }
+    truth = {name: [e.label for e in examples] for name, examples in [("validation", validation), *sets.items()]}
     results: dict[str, Any] = {}
-    for scorer in SCORERS:
-        pick = (lambda p: p.spam_probability) if scorer == "served" else (lambda p: p.transformer_probability)
-        scores = {name: [pick(p) for p in predicted] for name, predicted in predictions.items()}
-        truth = {name: [e.label for e in examples] for name, examples in sets.items()}
-        threshold = choose_threshold(truth["validation"], scores["validation"], budget)
-        view: dict[str, Any] = {"threshold": threshold}
+    for method in METHODS:
+        fitted = fit_combination(
+            method,
+            truth["validation"],
+            [p.transformer_probability for p in raw["validation"]],
+            [p.baseline_probability or 0.0 for p in raw["validation"]],
+        )
+        scores = {
+            name: [fitted.combine(p.transformer_probability, p.baseline_probability) for p in predicted]
+            for name, predicted in raw.items()
+        }
+        threshold, _ = choose_threshold_by_source(
+            truth["validation"], scores["validation"], [e.source for e in validation], budget
+        )
+        view: dict[str, Any] = {"threshold": threshold, "combination": fitted.as_dict()}
         for name in sets:
             at = binary_metrics(truth[name], labels_at(scores[name], threshold))
             view[name] = {
                 "spam_recall": at["spam_recall"],
                 "ham_flagged": at["ham_blocked_rate"],
                 "spam_f1": at["spam_f1"],
+                "ece": expected_calibration_error(truth[name], scores[name]),
                 **ranking_quality(truth[name], scores[name]),
             }
-        results[scorer] = view
+        results[method] = view
     return results
 
 
@@ -141,8 +151,11 @@ def run_variant(name: str, variant: dict[str, Any], checkpoint: Path | None, bud
             "rows": len(train_examples),
             "feedback_rows": len(reported),
         }
-        if "sources" in variant:  # the pipeline's baseline saw every source: fit one on the same data
-            fit_baseline(train_examples, checkpoint / BASELINE_FILE)
+        config = training_config(variant)
+        if "sources" in variant or "text_normalization" in variant.get("train", {}):
+            # The pipeline's baseline saw every source, normalised as params.yaml says: fit one like the variant.
+            own = fit_baseline(train_examples, text_normalization=config.text_normalization)
+            joblib.dump(own, checkpoint / BASELINE_FILE)
     # A checkpoint with its own baseline (a variant's, or a scored earlier model's) is served with it.
     own_baseline = checkpoint / BASELINE_FILE
     baseline = own_baseline if own_baseline.is_file() else BASELINE_PATH
@@ -174,23 +187,23 @@ def log_to_mlflow(name: str, result: dict[str, Any]) -> str:
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
-    """Markdown: per variant, the served model's figures (transformer alone's probe figures in brackets)."""
+    """Markdown: a row per variant and combination method; ham flagged / spam caught at the threshold."""
     header = (
-        "| variant | validation: spam caught at the threshold | probe: spam caught / ham flagged at the threshold "
-        "| probe: spam caught at 1% ham | probe ROC AUC | test spam F1 (collection) | test spam F1 (modern) "
-        "| training s |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| variant | combination | validation 2012: ham flagged / spam caught | validation modern | probe "
+        "| probe: spam caught at 1% ham | probe ROC AUC | probe ECE | test spam F1 / ham blocked (collection) "
+        "| test spam F1 (modern) | training s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     rows = []
     for name, result in results.items():
-        served, alone = result["scores"]["served"], result["scores"]["transformer"]
-        rows.append(
-            f"| {name} | {served['validation']['spam_recall']:.3f} "
-            f"| {served['probe']['spam_recall']:.3f} / {served['probe']['ham_flagged']:.3f} "
-            f"({alone['probe']['spam_recall']:.3f} / {alone['probe']['ham_flagged']:.3f}) "
-            f"| {served['probe']['spam_recall_at_1pct_ham']:.3f} ({alone['probe']['spam_recall_at_1pct_ham']:.3f}) "
-            f"| {served['probe']['roc_auc']:.4f} | {served['test']['spam_f1']:.4f} "
-            f"| {served['test_modern']['spam_f1']:.4f} | {result['training'].get('seconds', '-')} |"
-        )
+        for method, view in result["scores"].items():
+            pairs = [view[s] for s in ("validation sms-collection", "validation modern-synthetic", "probe")]
+            rows.append(
+                f"| {name} | {method} | "
+                + " | ".join(f"{v['ham_flagged']:.3f} / {v['spam_recall']:.3f}" for v in pairs)
+                + f" | {view['probe']['spam_recall_at_1pct_ham']:.3f} | {view['probe']['roc_auc']:.4f} "
+                f"| {view['probe']['ece']:.3f} | {view['test']['spam_f1']:.4f} / {view['test']['ham_flagged']:.4f} "
+                f"| {view['test_modern']['spam_f1']:.4f} | {result['training'].get('seconds', '-')} |"
+            )
     return header + "\n" + "\n".join(rows) + "\n"
 
 
@@ -220,15 +233,16 @@ def main(argv: list[str] | None = None) -> None:
         REPORTS_DIR.mkdir(exist_ok=True)
         RESULTS_FILE.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
         TABLE_FILE.write_text(table(ordered), encoding="utf-8")
-        served = result["scores"]["served"]
-        _logger.info(
-            "%s: probe spam caught %.3f with %.3f ham flagged; validation spam caught %.3f (MLflow run %s)",
-            name,
-            served["probe"]["spam_recall"],
-            served["probe"]["ham_flagged"],
-            served["validation"]["spam_recall"],
-            result["mlflow_run"],
-        )
+        for method, view in result["scores"].items():
+            _logger.info(
+                "%s (%s): probe spam caught %.3f with %.3f ham flagged; test spam F1 %.4f (MLflow run %s)",
+                name,
+                method,
+                view["probe"]["spam_recall"],
+                view["probe"]["ham_flagged"],
+                view["test"]["spam_f1"],
+                result["mlflow_run"],
+            )
 
 
 if __name__ == "__main__":

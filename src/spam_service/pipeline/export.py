@@ -21,6 +21,7 @@ import joblib
 from spam_service.model.artifact import (
     BASELINE_FILE,
     BASELINE_TABLES_FILE,
+    CONFIG_FILE,
     MODEL_CARD_FILE,
     ONNX_DIR,
     ONNX_FILES,
@@ -31,6 +32,7 @@ from spam_service.model.artifact import (
 )
 from spam_service.model.baseline_scorer import write_tables
 from spam_service.model.labels import LABELS
+from spam_service.model.text import TextNormalizer
 from spam_service.models.publication import publish_export
 from spam_service.models.registry import RegistryError
 from spam_service.models.tracking import RUN_RECORD_FILE, tracked_run
@@ -125,6 +127,22 @@ def operating_row(name: str, view: dict[str, Any]) -> str:
     )
 
 
+def per_source_table(per_source: dict[str, dict[str, Any]]) -> str:
+    return "\n".join(
+        f"| {name} | {row['n_ham']} | {row['n_spam']} | {row['ham_flagged']:.4f} | {row['spam_caught']:.4f} |"
+        for name, row in per_source.items()
+    )
+
+
+def combination_text(combination: dict[str, Any]) -> str:
+    a, b, c = (round(combination[k], 3) for k in ("transformer_weight", "baseline_weight", "bias"))
+    return {
+        "transformer": f"the transformer alone, spam probability = sigmoid({a} * logit(p_transformer) + {c})",
+        "max": f"spam probability = sigmoid({a} * logit(max(p_transformer, p_baseline)) + {c})",
+        "stacked": f"spam probability = sigmoid({a} * logit(p_transformer) + {b} * logit(p_baseline) + {c})",
+    }[combination["method"]]
+
+
 def model_card(
     metadata: dict[str, Any], metrics: dict[str, Any], training: dict[str, Any], backends: dict[str, Any]
 ) -> str:
@@ -147,14 +165,18 @@ def model_card(
     thresholds = operating["thresholds"]
     views_in_order = ("validation", "test", "test_modern", "probe")
     operating_rows = "\n".join(operating_row(view, operating[view]) for view in views_in_order)
+    per_source_rows = per_source_table(operating["per_source"])
+    source_thresholds = ", ".join(f"{k} {v}" for k, v in operating["validation_source_thresholds"].items())
     data, modern = metadata["data"], metadata["modern_data"]
     fp32, int8 = (f"{ONNX_DIR}/{ONNX_FILES[backend]}" for backend in ("onnx", "onnx-int8"))
     return f"""# {metadata["name"]} ({metadata["version"]})
 
 Spam/ham classifier for SMS-like short messages: `{metadata["base_model"]}` fine-tuned as a two-class
 sequence classifier (labels `ham`, `spam`) by this repository's DVC pipeline (`dvc repro`), combined with a
-TF-IDF (word and character n-grams) logistic regression: spam probability = max of the two. The baseline can only
-add spam verdicts, so the transformer's recall on unfamiliar messages is kept.
+TF-IDF (word and character n-grams) logistic regression: {combination_text(metadata["combination"]["combined"])},
+fitted on validation so that the probability is calibrated (expected calibration error on validation
+{metrics["calibration"]["ece"]["validation"]:.3f}, {metrics["calibration"]["ece_uncalibrated_max"]["validation"]:.3f}
+for the uncalibrated max of the two; on the probe {metrics["calibration"]["ece"]["probe"]:.3f}).
 
 ## Use
 Served by `spam_service` (see the repository README). The transformer loads with Hugging Face `AutoTokenizer`
@@ -163,8 +185,10 @@ only from a directory you trust); `{BASELINE_TABLES_FILE}` holds the same baseli
 the service loads (`spam_service.model.baseline_scorer`). `{fp32}` (fp32) and `{int8}` (int8, recipe
 `{backends["int8_recipe"]}`: {recipe_text(backends["int8_candidates"][backends["int8_recipe"]])}) are the same
 network for ONNX Runtime, inputs {{input_ids, attention_mask, token_type_ids}} as the tokenizer returns them,
-output `logits`. Apply `spam_service.model.text.normalize_text` (HTML unescape, NFC) first and
-truncate at {metadata["max_tokens"]} tokens, as the service does.
+output `logits`. Normalise each text first with
+`spam_service.model.text.TextNormalizer("{metadata["text_normalization"]}")` (config.json's `text_normalization`)
+and truncate at {metadata["max_tokens"]} tokens, as the
+service does.
 
 ## Test-split metrics
 Held-out stratified 20% ({metrics["n_test"]} messages, {metrics["n_test_spam"]} spam); copies of a message never
@@ -185,7 +209,14 @@ Spam recall / F1 on text the models have not seen:
 
 The service labels a message spam at spam probability >= {thresholds["combined"]} (the transformer alone, with
 `COMBINE_BASELINE=false`: >= {thresholds["transformer"]}) unless `SPAM_THRESHOLD` says otherwise: the lowest threshold
-that blocks at most {100 * operating["ham_blocked_budget"]:.2f}% of validation ham. How it holds elsewhere:
+that blocks at most {100 * operating["ham_blocked_budget"]:.2f}% of the ham of every validation source (each
+source's own threshold: {source_thresholds}). Per source, at the threshold:
+
+| set | ham | spam | ham flagged | spam caught |
+| --- | --- | --- | --- | --- |
+{per_source_rows}
+
+With threshold-free figures:
 
 | set | spam caught | ham flagged | at 0.5: caught / flagged | ROC AUC | spam caught at 1% ham flagged |
 | --- | --- | --- | --- | --- | --- |
@@ -263,10 +294,18 @@ def export(
             **{key: backends["int8_candidates"][backends["int8_recipe"]][key] for key in RECIPE_KEYS},
         },
         "labels": list(LABELS),
-        "combination": f"spam_probability = max(transformer, baseline from {BASELINE_FILE})",
+        "text_normalization": TextNormalizer.from_config(
+            json.loads((out_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+        ).mode,
+        # spam_service.model.combination: with the baseline (`combined`) and without it (COMBINE_BASELINE=false)
+        "combination": metrics["calibration"]["combination"],
+        "calibration": {
+            key: metrics["calibration"][key] for key in ("fitted_on", "bins", "ece", "ece_uncalibrated_max")
+        },
         "metrics": {key: metrics[key] for key in METRIC_NAMES},
         "operating_point": {
-            key: metrics["operating_point"][key] for key in ("ham_blocked_budget", "chosen_on", "thresholds")
+            key: metrics["operating_point"][key]
+            for key in ("ham_blocked_budget", "chosen_on", "thresholds", "validation_source_thresholds", "per_source")
         },
         "backends": backends["backends"],
         "data": {**DATA_PROVENANCE, "md5": file_md5(raw_data)},

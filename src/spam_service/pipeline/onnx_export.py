@@ -28,7 +28,7 @@ import numpy as np
 from spam_service.model.artifact import INT8_CANDIDATES_DIR, ONNX_FILES, int8_candidate_path
 from spam_service.model.classifier import plan_forward_passes
 from spam_service.model.engines import OnnxEngine
-from spam_service.model.text import normalize_text
+from spam_service.model.text import TextNormalizer
 from spam_service.model.tokenization import TextTokenizer
 from spam_service.pipeline.dataset import read_jsonl
 from spam_service.pipeline.params import load_params
@@ -89,7 +89,8 @@ def export_onnx(
     model = AutoModelForSequenceClassification.from_pretrained(
         checkpoint, local_files_only=True, dtype=torch.float32, attn_implementation="eager"
     ).eval()
-    encoded = tokenizer(SAMPLES, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    normalizer = TextNormalizer.from_config(model.config.to_dict())  # as training normalised, as serving will
+    encoded = tokenizer(normalizer.all(SAMPLES), padding=True, truncation=True, max_length=64, return_tensors="pt")
     names = input_names(model, encoded)
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32_path = out_dir / ONNX_FILES["onnx"]
@@ -117,10 +118,8 @@ def export_onnx(
 
     text_tokenizer = TextTokenizer.load(checkpoint, max_tokens=max_tokens)
     # One text a feed: calibration never measures padding.
-    calibration = [
-        text_tokenizer.pad([t]) for t in text_tokenizer.encode([normalize_text(t) for t in calibration_texts])
-    ]
-    sensitivity = text_tokenizer.encode([normalize_text(t) for t in sensitivity_texts])
+    calibration = [text_tokenizer.pad([t]) for t in text_tokenizer.encode(normalizer.all(calibration_texts))]
+    sensitivity = text_tokenizer.encode(normalizer.all(sensitivity_texts))
     candidates_dir = out_dir / INT8_CANDIDATES_DIR
     shutil.rmtree(candidates_dir, ignore_errors=True)
     candidates_dir.mkdir()

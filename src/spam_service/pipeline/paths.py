@@ -29,6 +29,7 @@ ERRORS_REPORT = REPORTS_DIR / "errors.jsonl"
 PROBE_PREDICTIONS = REPORTS_DIR / "probe_predictions.jsonl"  # every probe message with its scores
 PRECISION_RECALL_PLOT = REPORTS_DIR / "precision_recall.png"
 ROC_PLOT = REPORTS_DIR / "roc.png"
+RELIABILITY_PLOT = REPORTS_DIR / "reliability.png"
 
 WEIGHTS_DIR = Path("weights")
 

@@ -17,17 +17,17 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from spam_service.model.labels import ID2LABEL, LABEL2ID, SPAM
-from spam_service.model.text import normalize_text
+from spam_service.model.text import TEXT_NORMALIZATION_KEY, TextNormalizer
 from spam_service.models.registry import RegistryError
 from spam_service.models.tracking import StageRun, record_run, tracked_run
-from spam_service.pipeline.augment import augment_text
+from spam_service.pipeline.augment import augment_text, messy_text
 from spam_service.pipeline.base_models import PACKAGED_BASES, BaseModelError, resolve_base_model
-from spam_service.pipeline.dataset import Example, read_jsonl
+from spam_service.pipeline.dataset import MODERN_SOURCE, Example, read_jsonl
 from spam_service.pipeline.feedback_data import (
     FeedbackParams,
     feedback_examples,
@@ -56,6 +56,11 @@ class TrainConfig:
     patience: int = 2
     select_on: str = "loss"  # "loss" (validation loss) or "spam_f1" (validation spam F1, loss breaks ties)
     spam_oversample: int = 1
+    messy_copies: int = 0  # copies of each modern message (both labels) with typos, odd spacing, cut links...
+    text_normalization: str = "basic"  # spam_service.model.text: "basic", or "variables" (digits, links masked)
+    label_smoothing: float = 0.0
+    ham_weight: float = 1.0  # loss weight of a ham message (above 1: false positives cost more)
+    modern_weight: float = 1.0  # loss weight of a modern synthetic message (and of its copies)
     seed: int = 42
     threads: int | None = None
 
@@ -80,13 +85,24 @@ def _seed_everything(seed: int) -> None:
 
 def oversample_spam(examples: Sequence[Example], copies: int, rng: random.Random) -> list[Example]:
     """The examples plus `copies` augmented copies of each spam message."""
+    extra = [replace(e, text=augment_text(e.text, rng)) for e in examples if e.label == SPAM for _ in range(copies)]
+    return [*examples, *extra]
+
+
+def messy_copies(examples: Sequence[Example], copies: int, rng: random.Random) -> list[Example]:
+    """The examples plus `copies` messy copies (`augment.messy_text`) of each modern synthetic message."""
     extra = [
-        Example(text=augment_text(e.text, rng), label=e.label)
-        for e in examples
-        if e.label == SPAM
-        for _ in range(copies)
+        replace(e, text=messy_text(e.text, rng)) for e in examples if e.source == MODERN_SOURCE for _ in range(copies)
     ]
     return [*examples, *extra]
+
+
+def loss_weights(examples: Sequence[Example], config: TrainConfig) -> list[float]:
+    """Each example's class and source weight (`ham_weight`, `modern_weight`)."""
+    return [
+        (config.ham_weight if e.label != SPAM else 1.0) * (config.modern_weight if e.source == MODERN_SOURCE else 1.0)
+        for e in examples
+    ]
 
 
 def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -183,12 +199,13 @@ def train(
     rng = random.Random(config.seed)
     tokenizer, model = load_base(config.base_model)
 
-    examples, weights = weighted_examples(
-        oversample_spam(train_examples, config.spam_oversample, rng), extra_examples, extra_weight
-    )
+    normalizer = TextNormalizer(config.text_normalization)
+    augmented = messy_copies(oversample_spam(train_examples, config.spam_oversample, rng), config.messy_copies, rng)
+    examples, weights = weighted_examples(augmented, extra_examples, extra_weight)
+    weights = [w * c for w, c in zip(weights, loss_weights(examples, config), strict=True)]
 
     def encode(items: Sequence[Example]) -> list[dict[str, Any]]:
-        encoded = tokenizer([normalize_text(e.text) for e in items], truncation=True, max_length=config.max_length)
+        encoded = tokenizer(normalizer.all([e.text for e in items]), truncation=True, max_length=config.max_length)
         rows = [{key: encoded[key][i] for key in encoded} for i in range(len(items))]
         for row, item in zip(rows, items, strict=True):
             row["labels"] = LABEL2ID[item.label]
@@ -199,7 +216,9 @@ def train(
         1 it is the model's own mean loss."""
         labels = batch.pop("labels")
         logits = model(**batch).logits
-        losses = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+        losses = torch.nn.functional.cross_entropy(
+            logits, labels, reduction="none", label_smoothing=config.label_smoothing
+        )
         return (losses * batch_weights).sum() / batch_weights.sum()
 
     def collate(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -283,6 +302,7 @@ def train(
     model.load_state_dict(best_state)
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    setattr(model.config, TEXT_NORMALIZATION_KEY, normalizer.mode)  # read back by every loader (model.text)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     summary = {
