@@ -3,7 +3,9 @@
 The SMS Spam Collection (2012) has no shortened links, smishing, one-time codes or Hinglish, so a model trained on
 it alone flags legitimate OTPs and bank alerts. This generator fills templates (many per category, different
 sentence shapes) with slot values drawn from lists, then adds casing, punctuation, emoji, sender-prefix and
-opt-out noise. The category decides the label; promotional marketing counts as spam, as in the evaluation set.
+opt-out noise. The category decides the label; promotional marketing counts as spam, as in the evaluation set,
+whether unsolicited (promo_offer) or from a brand the user joined (promo_optin); that brand's order, points and
+receipt texts (brand_transactional, drawn from the same MEMBER_BRANDS) are ham.
 Cues are spread over both labels on purpose (links, brands, money, codes, "urgent" appear in ham too) so that the
 model has to learn what generalises rather than a template.
 
@@ -32,7 +34,7 @@ OUTPUT = REPO_ROOT / "data" / "modern" / "modern_sms.tsv"
 PROBE = REPO_ROOT / "data" / "probe" / "modern_sms.tsv"
 COLLECTION = REPO_ROOT / "data" / "raw" / "SMSSpamCollection"
 SEED = 2026
-PER_LABEL = 1600
+PER_LABEL = 2200
 ATTEMPTS_PER_MESSAGE = 60  # a category whose templates run out of distinct texts stops short, and the counts say so
 
 Slot = Callable[[random.Random], str]
@@ -356,6 +358,103 @@ TWO_FA_SERVICES = (
     "LinkedIn",
     "Steam",
 )
+
+# Brands a customer signs up to (loyalty app, SMS newsletter): their promotions are spam here, their order,
+# points and receipt texts ham. Both kinds draw from this one list, so a brand's name is no cue to the label.
+MEMBER_BRANDS = (
+    "Boots",
+    "Superdrug",
+    "Sephora",
+    "H&M",
+    "Costa",
+    "Starbucks",
+    "Domino's",
+    "Pizza Hut",
+    "Nykaa",
+    "Myntra",
+    "Decathlon",
+    "Lidl Plus",
+    "Tesco Clubcard",
+    "Sainsbury's",
+    "Ulta Beauty",
+    "Pret",
+)
+MEMBER_LINKS = (
+    "boots.com/offers",
+    "superdrug.com/account",
+    "sephora.com/app",
+    "hm.com/member",
+    "costa.co.uk/app",
+    "sbux.co/",
+    "dominos.co.uk/deals",
+    "nykaa.com/s/",
+    "myntra.com/s/",
+    "decathlon.co.uk/my-account",
+    "tesco.com/clubcard",
+    "sainsburys.co.uk/nectar",
+)
+MORE_BANKS = (
+    *BANKS,
+    "Nationwide",
+    "Halifax",
+    "Starling",
+    "Revolut",
+    "Capital One",
+    "Amex",
+    "PNB",
+    "Bank of Baroda",
+    "Yes Bank",
+    "IDFC FIRST Bank",
+    "TSB",
+    "First Direct",
+)
+SUBSCRIPTIONS = (
+    *SERVICES,
+    "Audible",
+    "Xbox Game Pass",
+    "Duolingo Super",
+    "Google One",
+    "Apple Music",
+    "Microsoft 365",
+    "Canva Pro",
+    "Dropbox",
+    "JioCinema",
+    "Zwift",
+)
+ACCOUNT_LINKS = (
+    "netflix.com/account",
+    "spotify.com/account",
+    "amazon.co.uk/yourmembership",
+    "youtube.com/paid_memberships",
+    "apple.com/bill",
+    "disneyplus.com/account",
+    "play.google.com/store/account/subscriptions",
+    "account.microsoft.com/services",
+    "one.google.com/storage",
+    "audible.co.uk/account",
+)
+UK_PLATE_LETTERS = "ABCDEFGHJKLMNOPRSTVWXY"
+
+
+def uk_plate(rng: random.Random) -> str:
+    return f"{_alnum(rng, 2, UK_PLATE_LETTERS)}{rng.randint(51, 74)} {_alnum(rng, 3, UK_PLATE_LETTERS)}"
+
+
+def case_number(rng: random.Random) -> str:
+    return rng.choice(
+        (
+            f"CAS-{_digits(rng, 7)}",
+            f"#{_digits(rng, 8)}",
+            f"SR{_digits(rng, 9)}",
+            f"1-{_digits(rng, 10)}",
+            f"{_alnum(rng, 3, string.ascii_uppercase)}{_digits(rng, 6)}",
+            f"TKT-{_digits(rng, 5)}",
+        )
+    )
+
+
+def points(rng: random.Random) -> str:
+    return f"{rng.randint(120, 24000):,}"
 
 
 def slug_of(value: str) -> str:
@@ -691,6 +790,226 @@ SPAM: tuple[Category, ...] = (
         prefixes=("VK-ALERTS", "AD-INFO", "JX-BIJLI"),
         prefix_rate=0.15,
     ),
+    Category(
+        "account_phishing",
+        "spam",  # sign-in phishing for big accounts: the mirror of two_fa_alert, with a look-alike link
+        (
+            "{service}: a sign-in from {device} in {city} was blocked. Confirm it was you at {link} or access "
+            "will be restricted.",
+            "Unusual sign-in activity on your {service} account. Review and secure it within {hours} hours: {link}",
+            "Your {service} password expires today. Keep your current password here: {link}",
+            "{service} Security: we've temporarily limited your account. Restore access: {link}",
+            "Someone signed in to your {service} from {city} ({device}). Not you? Lock your account now {link}",
+            "{service}: a purchase of {amount} was made with your account on {device}. If you didn't authorise "
+            "it, dispute at {link}",
+            "Your {service} account has been disabled for violating our terms. Appeal within 24h: {link}",
+            "{service} notice: your account details are incomplete and sign-in will be blocked on {date}. "
+            "Update: {link}",
+            "We could not verify your recent login to {service}. Re-enter your details to avoid suspension {link}",
+            "Your {service} verification code is {code6}. If you did not request it, cancel the request at {link}",
+            "{service} Support: your mailbox storage is full and new mail is being rejected. Upgrade free: {link}",
+            "Dear user, your {service} ID was accessed on a new {device}. If this wasn't you tap {link} to secure it",
+        ),
+        {
+            "service": pick("Apple ID", "Apple", "iCloud", "Google", "Gmail", "Microsoft", "Outlook", "PayPal"),
+            "device": pick("iPhone 15", "Windows PC", "Mac", "Android device", "iPad", "Chrome on Windows"),
+            "link": lambda rng: scam_link(
+                rng.choice(("apple", "icloud", "appleid", "google", "microsoft", "outlook", "paypal", "account"))
+            )(rng),
+        },
+        weight=1.2,
+    ),
+    Category(
+        "polite_opener",
+        "spam",  # no link, no money: the first message of a wrong-number, romance or pig-butchering scam
+        (
+            "Hi, is this {name}'s number? {name2} gave it to me",
+            "Hello, sorry to bother you. Is this {name}? I found your number in my contacts",
+            "Do you remember me? We met at {place} in {city} {when}",
+            "Hi there, are you still selling the {item}?",
+            "Hey, long time no see! It's {name} from {city}, how have you been?",
+            "Hi, I'm {name}. My friend said you could help me with {topic}, is now a good time?",
+            "Hello, did we have a meeting today at {time}? I'm waiting in the lobby",
+            "Sorry, who is this? Your number came up in my WhatsApp",
+            "Excuse me, is this {name}? I think we were in the same {club} class",
+            "Hi {name}, it's been ages. Are you still living in {city}?",
+            "Hello dear, I got your number from a friend. I'm {name}, a nurse in {city}. Can we be friends?",
+            "Good evening, is this Mr {name}? My aunt asked me to contact you about {topic}",
+            "Hey! Sorry, I think my assistant gave me the wrong number. Anyway nice to meet you, where are you based?",
+        ),
+        {
+            "place": pick("the airport", "a wedding", "the gym", "a conference", "the hotel bar", "a friend's party"),
+            "when": pick("last year", "in March", "a few months ago", "last summer", "at Christmas"),
+            "item": pick("sofa", "bike", "iPhone", "car", "piano", "camera", "cot"),
+            "topic": pick("the apartment", "a business idea", "the visa forms", "my cat", "the wine order"),
+            "club": pick("yoga", "cooking", "salsa", "pottery", "spin"),
+        },
+        weight=1.2,
+    ),
+    Category(
+        "code_forwarding",
+        "spam",  # asks for a login code that arrived: WhatsApp takeover, marketplace and bank-impersonation scams
+        (
+            "Sorry! I typed the wrong number when logging in and a {digits}-digit code just went to you. Can you "
+            "text it to me?",
+            "{name} here, my new phone keeps sending my codes to your number. What number did you just get?",
+            "Hey it's {name} from the group, WhatsApp sent my login code to you by accident. Please send me the "
+            "6 digits",
+            "Hi, I'm interested in your listing on {site}. To check you're not a bot, tell me the code Google "
+            "sends you",
+            "Urgent pls: I got locked out and used your number for the backup code. What did it say?",
+            "{bank} fraud team: a code has been sent to confirm you are the account holder. Reply with it now to "
+            "block the payment",
+            "This is {service} support. To stop the unauthorised transfer, read back the {digits}-digit code you "
+            "just got",
+            "Hi, courier here. I need the code sent to your phone to confirm your delivery address, please reply "
+            "with it",
+            "Mum I need your help, send me the code that comes to your phone in a minute, it's for my new bank",
+            "Congratulations on your {site} sale! Send the verification code to receive {amount} into your account",
+            "oops, my {service} code went to your phone instead of mine. could you forward it? thx {chat_emoji}",
+            "Hi, I'm buying your {item} on {site}. Please confirm with the SMS code you get so I can pay",
+        ),
+        {
+            "digits": pick("6", "6", "4", "8"),
+            "site": pick("Facebook Marketplace", "Gumtree", "OLX", "Craigslist", "Vinted", "Depop", "eBay"),
+            "bank": pick(*BANKS),
+            "service": pick("WhatsApp", "Telegram", "Instagram", "PayPal", "Amazon", "Google"),
+            "item": pick("sofa", "bike", "pram", "PS5", "table", "jacket"),
+        },
+        weight=1.1,
+    ),
+    Category(
+        "fake_support_refund",
+        "spam",
+        (
+            "{company} Refunds: you were overcharged {amount} on your last bill. Call {phone} to receive your refund",
+            "Your {company} order of {amount} has been placed. If you didn't order this, call our support desk on "
+            "{us_phone}",
+            "Microsoft Support: your PC licence has expired and your computer is at risk. Call {us_phone} now",
+            "{company}: refund of {amount} could not be sent. Install AnyDesk and call {phone} so an agent can "
+            "process it",
+            "Dear customer, your complaint {ref} is resolved. Collect your compensation of {amount} at {link}",
+            "Geek Squad renewal of {amount} deducted today. To cancel and get a refund, call {us_phone}",
+            "We made an error on your account and owe you {amount}. Our refund team is waiting: {phone}",
+            "Customer care: your {company} refund of {inr} is pending. Download the QuickSupport app and share the "
+            "ID with us",
+            "Thank you for contacting {company}. To finish your refund, enter your card details at {link}",
+            "Your case {case} has been escalated. A refund of {amount} is ready, verify your card: {link}",
+            "{company} Helpdesk: suspicious order on your account. Press 1 on our call or ring {phone} to cancel",
+        ),
+        {
+            "company": pick("Amazon", "Apple", "Microsoft", "BT", "Sky", "Virgin Media", "PayPal", "Flipkart"),
+            "case": case_number,
+            "link": lambda rng: scam_link(rng.choice(("refund", "support", "helpdesk", "amazon", "care")))(rng),
+        },
+    ),
+    Category(
+        "sextortion",
+        "spam",
+        (
+            "I recorded you through your webcam. Pay {btc} BTC to {wallet} within 48 hours or the video goes to "
+            "all your contacts.",
+            "We have your private photos. Send {amount} in Bitcoin to {wallet} or they will be posted online.",
+            "I know your password is {password}. I have videos from your device. Pay {btc} BTC and I delete "
+            "everything.",
+            "Your phone was hacked {days} days ago and I have seen everything. Pay {amount} or your family sees it.",
+            "Last warning: transfer {amount} by {date} or your video call recording is shared with your friends list",
+            "The girl you chatted with last night is under 18. A police case is filed. Call {phone} to settle it",
+            "Cyber Crime Cell: your number is linked to obscene content. Pay a fine of {inr} to avoid arrest. Call "
+            "{in_phone}",
+            "Is this you in this video?? everyone is sharing it {short}",
+        ),
+        {
+            "btc": lambda rng: f"0.0{rng.randint(1, 9)}{rng.randint(0, 9)}",
+            "wallet": lambda rng: "bc1q" + _alnum(rng, 24, string.ascii_lowercase + string.digits),
+            "password": lambda rng: (
+                rng.choice(("summer", "qwerty", "sunshine", "football", "monkey")) + _digits(rng, 2)
+            ),
+            "days": pick("3", "5", "14", "30", "60"),
+        },
+        weight=0.8,
+    ),
+    Category(
+        "fake_charity",
+        "spam",
+        (
+            "Flood relief appeal: families in {region} need help tonight. Donate {donation} now: {link}",
+            "Please help little {name} get heart surgery. Every {donation} counts. Donate: {link}",
+            "{charity} emergency appeal: your {donation} can feed a family this week. Give now {link}",
+            "Earthquake victims need you. 100% of donations reach them. UPI to {upi}",
+            "Sponsor an orphan for just {donation} a month. Reply YES and our volunteer will call you",
+            "Help war-affected children this winter. Donate securely: {short}",
+            "Temple construction seva: donate {inr} and receive prasad at home. UPI {upi}",
+            "Last chance to double your gift! Donations matched until midnight: {short}",
+            "Animal shelter closing due to debts, 40 dogs need homes. Please donate {donation} via {link}",
+            "Dear donor, your monthly gift to {charity} failed. Re-enter card details to keep supporting us: {link}",
+        ),
+        {
+            "region": pick("Assam", "Pakistan", "Bangladesh", "Kerala", "Libya", "Morocco", "Turkey"),
+            "charity": pick("Hope Relief Trust", "Children First Aid", "Global Care Fund", "Seva Help Foundation"),
+            "donation": lambda rng: money(rng, 3, 50, "£$€₹"),
+            "upi": lambda rng: rng.choice(("relief", "seva", "donate", "help")) + _digits(rng, 4) + "@ybl",
+            "link": lambda rng: scam_link(rng.choice(("donate", "relief", "charity", "appeal")))(rng),
+        },
+        weight=0.8,
+    ),
+    Category(
+        "task_scam",
+        "spam",  # "optimise" hotels/products for commission, then pay to unlock it
+        (
+            "Hi, I'm {name} from {agency}. Rate hotels online and earn {usd} a day. Reply to learn more",
+            "Your task account has {usd} commission. Top up {usd2} to unlock withdrawal: {link}",
+            "Complete 30 simple app-review tasks and earn up to {usd} daily. Paid same day. WhatsApp {phone}",
+            "Congrats on finishing level 2! Recharge {inr} to start the VIP task set and triple your earnings",
+            "Like and follow 3 Instagram pages, send screenshots, get {inr} per task. Join Telegram {short}",
+            "Boost product ratings for {platform} merchants from your phone. {usd} per set. Interested?",
+            "Your combined order task is negative {usd2}. Deposit to clear it and withdraw your {usd}",
+            "Prepaid task: pay {inr}, receive double back within 10 minutes. Limited slots {short}",
+            "Good afternoon! We're hiring online optimisers for {platform}. Flexible hours, daily pay. Reply 1",
+            "Movie rating job: rate trailers, earn {usd} per day. Our mentor will guide you {link}",
+        ),
+        {
+            "agency": pick("Adecco", "Hays", "Reed", "Indeed Talent", "Michael Page", "Monster"),
+            "platform": pick("Amazon", "TripAdvisor", "Google Maps", "Shopify", "Booking.com", "Etsy"),
+            "usd": lambda rng: money(rng, 80, 800, "$£€"),
+            "usd2": lambda rng: money(rng, 50, 3000, "$£€"),
+            "link": scam_link("tasks"),
+        },
+    ),
+    Category(
+        "promo_optin",
+        "spam",  # marketing from a brand the user joined: spam here, as in the evaluation set (see the data card)
+        (
+            "{brand}: as a member you get {pct}% off everything this weekend. Show your app at the till.",
+            "Hi {name}, it's your birthday month! Enjoy a free {treat} on us at {brand}, valid until {date}.",
+            "{brand} Rewards: double points on all purchases {day} only. See you in store!",
+            "Members' early access: the {brand} sale starts tomorrow at 8am, a day before everyone else. {brand_link}",
+            "Thanks for signing up to {brand} texts! Here's {pct}% off your next order: code {promo}",
+            "{brand}: new season just landed. As a valued member, use {promo} for free delivery until {date}.",
+            "We miss you at {brand}! Come back this week and get {money_off} off when you spend {spend}.",
+            "{brand}: your member price on {product} ends Sunday. Shop: {brand_link}",
+            "{brand} SMS club: {pct}% off {product} this week only for our text subscribers.",
+            "{name}, you've unlocked {brand} Gold perks: free delivery and an extra {pct}% off this month.",
+            "Flash sale for {brand} members! {pct}% off for the next {hours} hours in the app.",
+            "Weekend treat from {brand}: buy one {treat}, get one free with your loyalty card.",
+            "{brand}: {points} bonus points when you spend {spend} by {date}. Already loaded to your card.",
+        ),
+        {
+            "brand": pick(*MEMBER_BRANDS),
+            "brand_link": lambda rng: rng.choice(MEMBER_LINKS) + _alnum(rng, 5),
+            "treat": pick("coffee", "pizza", "lipstick", "pastry", "cookie", "smoothie", "sample set"),
+            "day": pick("today", "this Friday", "this weekend", "Saturday", "tomorrow"),
+            "product": pick("skincare", "trainers", "fragrance", "jackets", "large pizzas", "kids' clothing"),
+            "promo": lambda rng: rng.choice(("MEMBER", "VIP", "CLUB", "TEXT", "HELLO")) + _digits(rng, 2),
+            "money_off": lambda rng: money(rng, 3, 20, "£$€₹"),
+            "spend": lambda rng: money(rng, 20, 80, "£$€₹"),
+            "points": points,
+        },
+        weight=1.3,
+        prefixes=brand_prefixes(MEMBER_BRANDS),
+        prefix_rate=0.3,
+        opt_out_rate=0.6,
+    ),
 )
 
 HAM: tuple[Category, ...] = (
@@ -714,13 +1033,29 @@ HAM: tuple[Category, ...] = (
             "{code6} - use this code to reset your password. If you didn't ask for it, ignore this message.",
             "OTP {code6} for delivery of your order {order}. Share with the delivery agent only on receipt.",
             "[#] {code6} is your Instagram code. Don't share it. {hash}",
+            "Your Uber code: {code4}. Never share this code. Reply STOP ALL to unsubscribe.",
+            "<#> {code6} is your {service} code. Don't share it with anyone. {hash}",
+            "{code6} is your {service} code. Valid for {mins} min. Do not share it with anyone, including {service} "
+            "staff.",
+            "Dear Customer, {code6} is the OTP for txn of {inr} at {merchant} on your {bank} card ending {code4}. "
+            "Valid till {time}. Do not share OTP for security reasons.",
+            "Use verification code {dcode} for {service} authentication.",
+            "Telegram code: {code5}. Do not give this code to anyone, even if they say they are from Telegram!",
+            "Your Apple Account code is: {code6}. Don't share it with anyone. @apple.com #{code6}",
+            "Your login code for {service} is {code6}. If you didn't try to sign in, change your password in the app.",
+            "Verification code: {code6}. This code expires in {mins} minutes. If you did not request it, ignore "
+            "this message. -{service}",
+            "Your Revolut verification code is {dcode}. Never share it, Revolut will never ask for it.",
+            "{dcode} is your {bank} mobile banking activation code. We will never call you to ask for it.",
+            "OTP is {code6} to add a new payee to your {bank} account. If this was not you, call {phone} now.",
         ),
         {
             "merchant": pick(*MERCHANTS),
-            "service": pick(*TWO_FA_SERVICES, "Uber", "Swiggy", "Paytm", "PhonePe", "Zepto", "Revolut"),
-            "bank": pick(*BANKS),
+            "service": pick(*TWO_FA_SERVICES, "Uber", "Swiggy", "Paytm", "PhonePe", "Zepto", "Revolut", "TikTok"),
+            "bank": pick(*MORE_BANKS),
+            "code5": lambda rng: _digits(rng, 5),
         },
-        weight=1.3,
+        weight=1.6,
         prefixes=INDIAN_HEADERS,
         prefix_rate=0.1,
     ),
@@ -747,16 +1082,35 @@ HAM: tuple[Category, ...] = (
             "Online banking on your account {acct} is suspended after 3 wrong PIN attempts. Reset it in the app "
             "or at your branch.",
             "UPI AutoPay: {amount} will be debited on {date} for {merchant}. To stop it, open your UPI app.",
+            "There's a new message for you in the {bank} app. For your security we don't send details by text.",
+            "{bank}: your balance has dropped below {threshold}. Current balance {amount_low}.",
+            "Your {bank} credit card statement is ready. Minimum due {amount} by {date}. View it in the app.",
+            "{bank} alert: a transaction of {amount} on card {acct} is over the alert limit you set. Don't "
+            "recognise it? Call the number on the back of your card.",
+            "{bank}: did you make a purchase of {amount} at {merchant} on {date}? Reply YES or NO. We will never "
+            "ask for your PIN or passcode.",
+            "You're {amount_low} over your arranged overdraft. Pay in by midnight to avoid a fee. - {bank}",
+            "Your {bank} statement for account {acct} is now available in online banking.",
+            "{bank}: you froze card {acct} in the app. Unfreeze it anytime in Settings.",
+            "Standing order of {amount} to {name} will be paid tomorrow from account {acct}.",
+            "Reward points: {points} points earned this month on card {acct}. Redeem them in the {bank} app.",
+            "Your new PIN is on its way by post and should arrive in 3-5 working days. - {bank}",
+            "{bank}: your KYC details were updated on {date}. No further action is needed from you.",
+            "{bank}: we've declined a payment of {amount} to {merchant} as it looked unusual. Check the app to "
+            "approve or report it.",
         ),
         {
-            "bank": pick(*BANKS),
+            "bank": pick(*MORE_BANKS),
             "merchant": pick(*MERCHANTS, "Tesco Express", "Shell", "Costa", "Apple.com/bill"),
+            "threshold": lambda rng: money(rng, 50, 500, "£$€₹"),
+            "amount_low": lambda rng: money(rng, 1, 90, "£$€₹"),
+            "points": points,
             "amount2": lambda rng: money(rng, 1000, 90000),
             "small": lambda rng: f"{rng.randint(10, 9999):,}.00",
             "utility": pick("British Gas", "Thames Water", "EE", "Vodafone", "Council Tax"),
         },
-        weight=1.2,
-        prefixes=(*INDIAN_HEADERS[:5], "[HDFC Bank]", "Barclays:", "Monzo:"),
+        weight=1.5,
+        prefixes=(*INDIAN_HEADERS[:5], "[HDFC Bank]", "Barclays:", "Monzo:", "Nationwide:", "Halifax:"),
         prefix_rate=0.2,
     ),
     Category(
@@ -776,6 +1130,15 @@ HAM: tuple[Category, ...] = (
             "Your order {order} is ready for collection at {shop} {city}. Bring this code: {code6}",
             "Your Flipkart order has been delivered. Rate your experience: {track_link}",
             "{carrier} has your parcel and will deliver it on {date}. Want to change the day? {track_link}",
+            "{name} is delivering your {carrier} parcel today, {time}-{time2}. Live map: {track_link}",
+            "Your parcel needs a signature. If you're out, {carrier} will leave a card and try again tomorrow.",
+            "We've left your parcel in your safe place ({safe_place}) as you asked. - {carrier}",
+            "{carrier}: you're stop {num} of {stops} today. Your driver {name} is on the way.",
+            "Your {shop} delivery is booked for a 1-hour slot, {time} to {time2}. Change it in the app if needed.",
+            "Your {shop} parcel is waiting in {locker}. Collection code {code6}, available until {date}.",
+            "Age-checked delivery today: please have photo ID ready for the {carrier} driver.",
+            "{carrier} couldn't deliver today as nobody was in. We'll try again tomorrow, nothing for you to do.",
+            "Your {grocer} delivery is on {date}, {time}-{time2}. {subs} item(s) were substituted, see the app.",
         ),
         {
             "carrier": pick(*CARRIERS),
@@ -783,6 +1146,11 @@ HAM: tuple[Category, ...] = (
             "restaurant": pick("Domino's", "McDonald's", "Biryani Blues", "KFC", "Wagamama", "Subway"),
             "time2": clock,
             "num": lambda rng: str(rng.randint(2, 120)),
+            "stops": lambda rng: str(rng.randint(121, 160)),
+            "safe_place": pick("porch", "garage", "behind the bin", "shed", "with reception", "meter cupboard"),
+            "locker": pick("the InPost locker at Tesco", "an Amazon Locker", "the Royal Mail parcel locker"),
+            "grocer": pick("Tesco", "Ocado", "Sainsbury's", "BigBasket", "Instacart", "Asda"),
+            "subs": lambda rng: str(rng.randint(1, 4)),
             "track_link": lambda rng: rng.choice(
                 (
                     f"amzn.to/{_alnum(rng, 7)}",
@@ -796,8 +1164,8 @@ HAM: tuple[Category, ...] = (
                 )
             ),
         },
-        weight=1.2,
-        prefixes=("DHL:", "Royal Mail:", "Amazon:", "JM-AMAZON", "VM-DLHVRY", "Evri:"),
+        weight=1.4,
+        prefixes=("DHL:", "Royal Mail:", "Amazon:", "JM-AMAZON", "VM-DLHVRY", "Evri:", "DPD:", "UPS:"),
         prefix_rate=0.15,
     ),
     Category(
@@ -820,6 +1188,17 @@ HAM: tuple[Category, ...] = (
             "Hello {name}, we've updated your appointment to {date} at {time}. Reply C to confirm.",
             "You'll receive a reminder 1 day before your visit. Our address: {num} {street}, {city}.",
             "Booking confirmed: {num} tickets for {movie}, {date} {time}, screen {num2}. Show this SMS at the door.",
+            "{surgery}: appointment reminder for {date} at {time} with {doctor}. Reply C to cancel if you can't "
+            "make it.",
+            "{vet}: {pet} is due a booster vaccination. Call us or book online.",
+            "Your MOT at {garage} is booked for {date} at {time}. Please drop the car off 10 mins early.",
+            "Reminder: {pet}'s appointment at {vet} is tomorrow at {time}. Reply C to cancel.",
+            "Your flu jab is booked for {date} at {time} at {city} Pharmacy. Bring your NHS number if you have it.",
+            "Hygienist appointment confirmed: {date} {time}. A {cancel_fee} fee applies if you cancel with less "
+            "than 24h notice.",
+            "Your eye test at {optician} is on {date} at {time}. Reply Y to confirm or N to cancel.",
+            "Physio reminder: {date}, {time} with {name}. Please wear comfortable clothes.",
+            "Your child's vaccination is due. Book with the practice nurse at {surgery}.",
         ),
         {
             "doctor": pick(*DOCTORS),
@@ -836,8 +1215,14 @@ HAM: tuple[Category, ...] = (
                 (f"MH 12 AB {_digits(rng, 4)}", f"KA 05 {_digits(rng, 4)}", f"LB{_digits(rng, 2)} XKD", "7ABC123")
             ),
             "movie": pick("Dune Part Two", "Jawan", "Oppenheimer", "Pathaan", "Inside Out 2", "Barbie"),
+            "surgery": pick("Park Lane Surgery", "Riverside Medical Practice", "Elm Tree GP", "Smile Dental Care"),
+            "vet": pick("Vets4Pets", "Medivet", "Paws Clinic", "Riverside Vets"),
+            "pet": pick("Bella", "Max", "Coco", "Bruno", "Luna", "Milo"),
+            "garage": pick("Kwik Fit", "Halfords Autocentre", "Station Garage", "ATS Euromaster"),
+            "optician": pick("Specsavers", "Vision Express", "Lenskart", "Boots Opticians"),
+            "cancel_fee": lambda rng: money(rng, 10, 40, "£$€"),
         },
-        weight=1.1,
+        weight=1.3,
     ),
     Category(
         "bill_notice",
@@ -1050,6 +1435,211 @@ HAM: tuple[Category, ...] = (
             ),
         },
         weight=0.6,
+    ),
+    Category(
+        "brand_transactional",
+        "ham",  # the same brands as promo_optin, about the customer's own order, points or receipt
+        (
+            "{brand}: your order {order} has shipped and should arrive by {date}. Track it: {brand_link}",
+            "{brand} Rewards: you have {points} points, worth {money_off}. They'll be there next time you shop.",
+            "Thanks for shopping at {brand}. Your e-receipt for {spend} is in the app under Purchases.",
+            "Your {brand} click & collect order {order} is ready at the {city} store. Bring your order number.",
+            "{brand}: we've received your return and refunded {spend} to your card ending {code4}.",
+            "Hi {name}, your {brand} order {order} has been cancelled as requested. You have not been charged.",
+            "{brand}: your password was reset. If you didn't request this, contact us through the app.",
+            "Your {brand} card is now linked to your account. Points from today's visit: {points_small}.",
+            "{brand} order update: one item in order {order} was out of stock and has been refunded ({spend}).",
+            "Your {brand} points statement: {points} points earned in {month}, {points_small} redeemed.",
+            "{brand}: your order is out for delivery today. Someone needs to be home to sign for it.",
+            "Hi {name}, {points_small} points from your {brand} account were turned into a {money_off} voucher. "
+            "It's in your app until {date}.",
+            "Your {brand} order {order} is confirmed. Total paid {spend}. We'll text you when it ships.",
+        ),
+        {
+            "brand": pick(*MEMBER_BRANDS),
+            "brand_link": lambda rng: rng.choice(MEMBER_LINKS) + _alnum(rng, 5),
+            "money_off": lambda rng: money(rng, 1, 25, "£$€₹"),
+            "spend": lambda rng: money(rng, 4, 180, "£$€₹"),
+            "points": points,
+            "points_small": lambda rng: str(rng.randint(5, 900)),
+            "month": pick("January", "March", "May", "July", "September", "November"),
+        },
+        weight=1.0,
+        prefixes=brand_prefixes(MEMBER_BRANDS),
+        prefix_rate=0.3,
+        opt_out_rate=0.08,
+    ),
+    Category(
+        "subscription_receipt",
+        "ham",  # renewals and receipts from real services, with the services' own account pages
+        (
+            "Your {service} subscription renews on {date}. You'll be charged {price}. To change your plan visit "
+            "{account_link}",
+            "Receipt: {price} paid to {service} on {date}. Order ID {order}. Questions? {account_link}",
+            "{insurer}: your home insurance renews on {date}. Your documents are in your online account. No "
+            "action needed to stay covered.",
+            "{insurer}: your car insurance renewal price is {price_big} a year. Log in to review it before {date}.",
+            "Thanks! Your {service} payment of {price} went through. Next billing date: {date}.",
+            "Your annual {service} membership was renewed for {price}. You can turn off auto-renew in account "
+            "settings.",
+            "Heads up: the price of your {service} plan changes to {price} from {date}. Details in your account.",
+            "You've cancelled {service}. You can keep using it until {date}.",
+            "{service}: we couldn't take your payment of {price}. We'll try again on {date}. You can update your "
+            "card in the app.",
+            "Your {insurer} travel insurance policy {ref} starts on {date}. Your certificate is in the app.",
+            "Your free trial of {service} has started. Your first payment of {price} is on {date}.",
+            "{service} family plan: {name} has joined your plan. Manage members at {account_link}",
+            "Thank you for your donation of {price} to {charity}. Your Gift Aid receipt has been emailed to you.",
+        ),
+        {
+            "service": pick(*SUBSCRIPTIONS),
+            "charity": pick("Oxfam", "Cancer Research UK", "the RSPCA", "British Red Cross", "GiveIndia"),
+            "insurer": pick("Aviva", "Direct Line", "Admiral", "LIC", "HDFC ERGO", "Geico", "State Farm", "Churchill"),
+            "price": lambda rng: money(rng, 1.99, 149, "£$€₹"),
+            "price_big": lambda rng: money(rng, 250, 1400, "£$€"),
+            "account_link": lambda rng: with_scheme(rng, rng.choice(ACCOUNT_LINKS)),
+        },
+        weight=0.9,
+    ),
+    Category(
+        "support_case",
+        "ham",
+        (
+            "Thanks for getting in touch with {brand} Customer Care. Your reference is {case}. We'll reply within "
+            "{days} working days.",
+            "{brand}: we've opened ticket {case} for your request. Reply to our email if you have more details.",
+            "Your complaint {case} has been resolved. If you're not happy with the outcome, reply to our email.",
+            "Hi {name}, this is {agent} from {brand}. I've escalated case {case} and will update you by {date}.",
+            "{brand} Support: your callback is booked for {date} between {time} and {time2}. Case {case}.",
+            "Your repair request {case} is confirmed. An engineer will visit on {date}.",
+            "{brand}: we've closed your case {case}. Tell us how we did: {survey}",
+            "Your {brand} chat transcript for case {case} has been sent to your email.",
+            "Update on case {case}: we've issued a refund of {price}. It can take up to 5 working days to show.",
+            "Your {brand} device repair {case} is ready to collect from the {city} store.",
+            "{brand}: we're still looking into case {case}. Sorry for the wait, no action needed from you.",
+        ),
+        {
+            "brand": pick("Apple", "Samsung", "BT", "Sky", "Virgin Media", "Vodafone", "Amazon", "Airtel", "Dell"),
+            "case": case_number,
+            "agent": pick("Priya", "Mark", "Sana", "Dave", "Anjali", "Chris", "Fatima"),
+            "days": pick("2", "3", "5"),
+            "time2": clock,
+            "price": lambda rng: money(rng, 5, 400, "£$€₹"),
+            "survey": lambda rng: (
+                rng.choice(("survey.sky.com/", "bt.com/feedback/", "g.co/", "apple.co/")) + _alnum(rng, 6)
+            ),
+        },
+        weight=0.6,
+    ),
+    Category(
+        "civic_notice",
+        "ham",  # councils, NHS, DVLA, elections, schools and utilities that really text people
+        (
+            "Your council tax bill for {year} is ready. See it in your online account or wait for it in the post. "
+            "- {council}",
+            "NHS: your appointment at {hospital} is on {date} at {time}. To cancel or rearrange, call {uk_phone}.",
+            "DVLA: the vehicle tax for {reg} runs out on {date}. Renew it online or at a Post Office.",
+            "{utility}: planned work in your area on {date} from {time}. Your supply may be off for up to {hours} "
+            "hours.",
+            "Time for a meter reading! Reply with your reading or add it in the {utility} app.",
+            "Your polling station for the election on {date} is {venue}. Polls open 7am to 10pm. Bring photo ID.",
+            "{school}: the school will be closed tomorrow due to snow. Home learning will be on the usual platform.",
+            "{council}: your bin collection moves to {weekday} this week because of the bank holiday.",
+            "Reminder from {surgery}: your flu vaccination is due. Call the surgery to book.",
+            "HMRC: we've received your Self Assessment tax return for {year}. You don't need to do anything else.",
+            "Passport Office: your application {ref} has been approved. Your passport will arrive within 7 days.",
+            "The MOT for {reg} is due on {date}. Book a test at any approved garage.",
+            "Electoral registration: you have been added to the register at your address. No need to reply.",
+            "Heat health alert for {city} tomorrow. Drink plenty of water and check on elderly neighbours.",
+            "{council}: {street} will be closed from {date} for resurfacing. Diversions will be signposted.",
+            "Your water bill for {year} is {amount}. Pay by direct debit or through your online account.",
+        ),
+        {
+            "year": pick("2023/24", "2024/25", "2025/26", "2022-23", "2024"),
+            "council": pick("Leeds City Council", "Camden Council", "Bristol City Council", "Pune Municipal Corp"),
+            "hospital": pick("St Mary's Hospital", "Leeds General Infirmary", "the Royal Free", "Southmead Hospital"),
+            "reg": uk_plate,
+            "utility": pick("UK Power Networks", "Thames Water", "Octopus Energy", "BSES", "Severn Trent", "EDF"),
+            "venue": pick("St John's Church Hall", "Park Road Primary School", "the Community Centre", "the Library"),
+            "school": pick("Oakfield Primary", "St Anne's School", "Greenwood Academy", "DPS"),
+            "weekday": pick("Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"),
+            "surgery": pick("Park Lane Surgery", "The Health Centre", "Riverside Medical Practice", "Elm GP"),
+            "amount": lambda rng: money(rng, 90, 900, "£"),
+        },
+        weight=1.0,
+        prefixes=("NHS:", "GOVUK:", "[Council]", ""),
+        prefix_rate=0.1,
+    ),
+    Category(
+        "community_notice",
+        "ham",  # housing society, RWA and neighbourhood groups, in English and Hinglish
+        (
+            "Dear residents, water supply will be off on {date} from {time} for tank cleaning. Please store water.",
+            "Society notice: pani ki supply kal {time} se 4 baje tak band rahegi, maintenance ke liye.",
+            "RWA: Diwali celebration in the clubhouse on {date} at {time}. All residents welcome.",
+            "Block {block} residents: the lift will be under service on {date}. Sorry for the trouble.",
+            "From {date} all visitors must be approved in the {app} app at the gate.",
+            "Residents please note: pest control in the common areas tomorrow, keep pets inside.",
+            "Bijli ka kaam chal raha hai, {time} se {time2} tak power cut rahega. - Society office",
+            "Neighbourhood watch: a parcel thief was seen on {street} today. Please bring deliveries in quickly.",
+            "Maintenance charges for {month} are {inr}. Pay through {app} or at the office by {date}.",
+            "Kal subah garbage collection nahi hoga, kripya kooda andar rakhein. - RWA",
+            "Parking reminder: please don't park in front of Gate {num}. The fire exit must stay clear.",
+            "The community hall is booked for a wedding on {date}. Parking will be limited that evening.",
+            "Sabhi residents se request hai ki {date} ko AGM mein zaroor aayein, {time} baje clubhouse mein.",
+        ),
+        {
+            "block": pick("A", "B", "C", "D", "E", "Tower 2", "Wing C"),
+            "app": pick("MyGate", "NoBrokerHood", "ADDA", "Nextdoor", "ApnaComplex"),
+            "time2": clock,
+            "month": pick("January", "April", "July", "October", "December"),
+            "num": lambda rng: str(rng.randint(1, 4)),
+        },
+        weight=0.6,
+    ),
+    Category(
+        "money_chat",
+        "ham",  # friends and family on money, links, prizes, scams and new numbers
+        (
+            "Ugh I tapped a link in a fake {carrier} text before I realised. Changing my passwords now",
+            "Got a text saying I owe a toll fee lol, deleting it",
+            "Office raffle: I won a {prize_money} voucher for {restaurant} {chat_emoji}",
+            "Photos from {event} are here {legit_short} - add yours too",
+            "Can you send me your share for the Airbnb? It was {amount} each",
+            "I'll pay you back for the tickets on Friday, remind me if I forget",
+            "Mum got one of those 'hi mum new number' texts today, she nearly replied",
+            "hey it's {name}, switched networks so this is my new number. same whatsapp though{tail}",
+            "Did you get a weird message from my Instagram? Ignore it, I got hacked",
+            "Splitwise says you owe me {amount} {chat_emoji} no rush",
+            "My bank froze my card after a fraud alert, can you cover lunch and I'll send it tonight?",
+            "The airline refund finally came through! {amount} back",
+            "Here's the fundraiser page for {name}'s marathon {legit_short}",
+            "I got the code, you can log in now",
+            "Someone rang pretending to be from {bank} and asked for my OTP, I hung up. Be careful",
+            "Sending the rent now, {amount} as usual",
+            "lol just got a text saying I won an iPhone, obviously fake",
+            "Is that link you sent safe? It looks odd on my phone",
+            "Paid the deposit for the holiday, here's the booking {legit_short}",
+            "Did u get paid yet? Mine hasn't come in",
+            "Can you lend me {amount} till payday? Will send it back on the 1st",
+            "Remember to cancel the free trial before it charges you",
+            "Checked it, the parcel text is real, the tracking on the {carrier} site matches",
+            "We won the school raffle! a {prize} {chat_emoji}",
+            "Don't click anything in that 'account suspended' text, it went to everyone at work",
+            "Transferred {amount} for the gift, let me know if it arrived",
+            "I donated to {name}'s fundraiser, link if you want to chip in {legit_short}",
+        ),
+        {
+            "carrier": pick(*CARRIERS),
+            "amount": lambda rng: money(rng, 5, 900),  # a friend's share, not a salary
+            "prize_money": lambda rng: money(rng, 20, 100, "£$€"),
+            "restaurant": pick("Pizza Express", "the Italian place", "Dishoom", "the pub", "Wagamama"),
+            "event": pick("the wedding", "Sam's 30th", "the trip", "sports day", "the hike"),
+            "bank": pick(*BANKS),
+            "prize": pick("hamper", "giant teddy", "bottle of wine", "meal voucher", "scooter"),
+            "tail": pick(*CHAT_TAILS),
+        },
+        weight=1.1,
     ),
 )
 

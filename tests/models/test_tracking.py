@@ -86,6 +86,7 @@ def test_train_starts_the_run_and_evaluate_resumes_it_logging_metrics_artifacts_
         "confusion_matrix.png",
         "precision_recall.png",
         "roc.png",
+        "reliability.png",
         "classification_report.txt",
         "errors.jsonl",
         "probe_predictions.jsonl",

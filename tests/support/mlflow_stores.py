@@ -102,7 +102,7 @@ def write_reports(reports_dir: Path, metrics: dict, backends: dict) -> None:
     (reports_dir / "classification_report.txt").write_text("report\n", encoding="utf-8")
     (reports_dir / "errors.jsonl").write_text('{"label": "spam", "text": "x"}\n', encoding="utf-8")
     (reports_dir / "probe_predictions.jsonl").write_text('{"label": "ham", "text": "y"}\n', encoding="utf-8")
-    for plot in ("precision_recall.png", "roc.png"):
+    for plot in ("precision_recall.png", "roc.png", "reliability.png"):
         (reports_dir / plot).write_bytes(b"\x89PNG\r\n\x1a\n")
 
 

@@ -1,4 +1,4 @@
-"""Stage `evaluate`: the served model (transformer + baseline combined), and each of the two alone.
+"""Stage `evaluate`: the served model (transformer + baseline, combined as fitted on validation), and each alone.
 
 Writes reports/metrics.json, reports/confusion_matrix.png, reports/classification_report.txt and
 reports/errors.jsonl (the test messages the served model gets wrong). In metrics.json the served model's test
@@ -11,11 +11,17 @@ the fastest backend whose test spam F1, served and alone, is within 0.005 of tor
 operating point (below). The other reports
 describe that default backend, the one the service runs.
 
+Each backend's combination of transformer and baseline (`evaluate.combination`, `spam_service.model.combination`)
+is fitted on its validation scores (`calibration`), which calibrates the served probability; `calibration` in
+metrics.json gives the fitted weights, the expected calibration error per set and the reliability curve
+(reports/reliability.png, with the uncalibrated max of the two for comparison).
+
 The served threshold is the operating point (`spam_service.pipeline.operating_point`): the lowest threshold that
-blocks at most `evaluate.ham_blocked_budget` of validation ham. Every figure of the served model and the
-transformer alone is at its threshold (the baseline alone at 0.5); `operating_point` in metrics.json gives each
-set at that threshold and at 0.5 with ROC AUC, average precision and the spam caught at 1% ham flagged, and
-reports/precision_recall.png and reports/roc.png draw the curves.
+blocks at most `evaluate.ham_blocked_budget` of the ham of every validation source. Every figure of the served
+model and the transformer alone is at its threshold (the baseline alone at 0.5); `operating_point` in metrics.json
+gives each source's threshold, ham flagged and spam caught per source (`per_source`: validation's sources, the
+test splits, the probe), each set at the threshold and at 0.5 with ROC AUC, average precision and the spam caught
+at 1% ham flagged, and reports/precision_recall.png and reports/roc.png draw the curves.
 
 The test split holds the SMS Spam Collection's 20% and the modern synthetic set's (data/modern/): the headline
 figures are the collection's, comparable with earlier models; `test_modern` gives the modern part.
