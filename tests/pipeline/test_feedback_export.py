@@ -200,10 +200,11 @@ def test_training_drops_excluded_reporters_and_weights_the_feedback(workdir):
 
 
 def test_the_baseline_stage_learns_a_weighted_feedback_label_it_would_otherwise_contradict(workdir):
-    """The served score is max(transformer, baseline): the baseline must follow ham feedback too."""
+    """The served score combines transformer and baseline: the baseline must follow ham feedback too."""
     text = "free cash prize win claim urgent"  # spam words only: the synthetic collection calls it spam
     (workdir / "params.yaml").write_text(
-        "baseline:\n  C: 10.0\n  class_weight: balanced\nfeedback:\n  weight: 50\n  exclude_reporters: []\n",
+        "baseline:\n  C: 10.0\n  class_weight: balanced\ntrain:\n  text_normalization: basic\n"
+        "feedback:\n  weight: 50\n  exclude_reporters: []\n",
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
