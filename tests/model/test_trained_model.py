@@ -127,6 +127,11 @@ def test_the_served_threshold_is_the_operating_point_chosen_on_validation(traine
     threshold = operating_point["thresholds"]["combined"]
     assert classifier.spam_threshold == serving["operating_point"]["thresholds"]["combined"] == threshold
     assert backends["backends"][serving["default_backend"]]["served"]["threshold"] == threshold == metrics["threshold"]
+    # serving.json holds one operating point whatever INFERENCE_BACKEND says: every backend is judged at it, and
+    # torch fp32, whose validation scores chose it, keeps every validation source within the budget.
+    judged = [*backends["backends"].values(), *backends["int8_candidates"].values()]
+    assert {result["served"]["threshold"] for result in judged} == {threshold}
+    assert backends["backends"]["torch"]["over_budget"] == {}
     assert operating_point["validation"]["at_threshold"]["ham_blocked_rate"] <= operating_point["ham_blocked_budget"]
     # The figures at top level are the test split's at that threshold.
     assert operating_point["test"]["at_threshold"]["spam_f1"] == metrics["spam_f1"]

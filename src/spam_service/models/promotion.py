@@ -5,7 +5,8 @@ A candidate is refused when, on the test split,
 - its ham-blocked rate (ham wrongly marked spam) is above the upper end of the champion's interval for it, or
 - it serves its int8 ONNX copy by default and that copy's served test spam F1 is more than 0.005 below torch
   fp32's. The evaluate stage chooses the default by a stricter rule on validation and the probe
-  (`spam_service.pipeline.backend_rule`: 0.003 spam F1, 0.1 point of ham blocked, batch-independent labels), so
+  (`spam_service.pipeline.backend_rule`: 0.003 spam F1, 0.1 point of ham blocked, every validation source within
+  the ham budget, batch-independent labels), so
   an export only serves int8 where that holds; this check is the registry's own, on the test split, for versions
   however they were made. A version that serves fp32 is not refused for its int8 copy.
 With no champion yet only the int8 rule applies. A difference inside the champion's interval is noise (one test

@@ -1,11 +1,13 @@
 """The rule that chooses the served engine: the fastest backend as accurate as fp32, whose labels do not depend on
 the texts sharing a pass.
 
-The evaluate stage measures every backend and int8 candidate (reports/backends.json); a backend is eligible when,
-on each of RULE_VIEWS (the validation split and the hand-written probe; the test split only reports), the model as
-served (transformer + baseline, at the backend's own operating point) keeps spam F1 within F1_TOLERANCE of torch
-fp32's and ham blocked within HAM_BLOCKED_TOLERANCE of it, and a text's spam probability stays within
-BATCH_TOLERANCE of its value alone whatever else is in its pass. The promotion gate reads the same verdict.
+The evaluate stage measures every backend and int8 candidate (reports/backends.json), all at the one operating
+point serving.json serves (combination and threshold fitted on torch fp32's validation scores). A backend is
+eligible when, on each of RULE_VIEWS (the validation split and the hand-written probe; the test split only
+reports), the model as served (transformer + baseline) keeps spam F1 within F1_TOLERANCE of torch fp32's and ham
+blocked within HAM_BLOCKED_TOLERANCE of it, no validation source's ham is flagged beyond the ham-blocked budget
+(`over_budget`), and a text's spam probability stays within BATCH_TOLERANCE of its value alone whatever else is in
+its pass. The promotion gate reads the same verdict.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ RULE_VIEWS = ("validation", "probe")
 
 RULE_TEXT = (
     f"fastest backend whose served spam F1 is within {F1_TOLERANCE} and ham-blocked rate within "
-    f"{HAM_BLOCKED_TOLERANCE} of torch fp32's on {' and '.join(RULE_VIEWS)} (each at its own operating point), and "
-    f"whose probabilities move by at most {BATCH_TOLERANCE} with the other texts of a pass"
+    f"{HAM_BLOCKED_TOLERANCE} of torch fp32's on {' and '.join(RULE_VIEWS)} at the served operating point, that "
+    f"keeps every validation source's ham within the budget, and whose probabilities move by at most "
+    f"{BATCH_TOLERANCE} with the other texts of a pass"
 )
 
 
@@ -34,6 +37,8 @@ def shortfalls(result: Mapping[str, Any], reference: Mapping[str, Any]) -> list[
             f"a text's probability moves by up to {result['batch_max_difference']:.2g} with the texts beside it "
             f"(allowed {BATCH_TOLERANCE})"
         )
+    for source, rate in result["over_budget"].items():
+        reasons.append(f"validation {source} ham flagged {rate:.4f}, over the budget")
     for view in RULE_VIEWS:
         ours, fp32 = result["views"][view]["served"], reference["views"][view]["served"]
         # Rounded: 0.9842 - 0.9872 must not read as -0.00300001.

@@ -5,23 +5,25 @@ reports/errors.jsonl (the test messages the served model gets wrong). In metrics
 metrics are at top level, with 95% bootstrap intervals under `ci95`; `transformer` and `baseline` hold each
 model alone, in the same form.
 
-Each inference backend (torch fp32, ONNX Runtime fp32 and int8) classifies the test split; reports/backends.json
-holds each one's spam F1 (served and transformer alone) and speed, and the default the export stage records:
-the fastest backend whose test spam F1, served and alone, is within 0.005 of torch fp32's, each backend at its own
-operating point (below). The other reports
-describe that default backend, the one the service runs.
+Each inference backend (torch fp32, ONNX Runtime fp32 and every int8 candidate) classifies the test split,
+validation and the probe; reports/backends.json holds each one's figures and speed, and the default the export
+stage records (`spam_service.pipeline.backend_rule`). The other reports describe that default backend, the one the
+service runs.
 
-Each backend's combination of transformer and baseline (`evaluate.combination`, `spam_service.model.combination`)
-is fitted on its validation scores (`calibration`), which calibrates the served probability; `calibration` in
+The combination of transformer and baseline (`evaluate.combination`, `spam_service.model.combination`) is fitted
+on torch fp32's validation scores (`calibration`), which calibrates the served probability; `calibration` in
 metrics.json gives the fitted weights, the expected calibration error per set and the reliability curve
 (reports/reliability.png, with the uncalibrated max of the two for comparison).
 
-The served threshold is the operating point (`spam_service.pipeline.operating_point`): the lowest threshold that
-blocks at most `evaluate.ham_blocked_budget` of the ham of every validation source. Every figure of the served
-model and the transformer alone is at its threshold (the baseline alone at 0.5); `operating_point` in metrics.json
-gives each source's threshold, ham flagged and spam caught per source (`per_source`: validation's sources, the
-test splits, the probe), each set at the threshold and at 0.5 with ROC AUC, average precision and the spam caught
-at 1% ham flagged, and reports/precision_recall.png and reports/roc.png draw the curves.
+The served threshold is the operating point (`spam_service.pipeline.operating_point`): the lowest threshold at
+which torch fp32 blocks at most `evaluate.ham_blocked_budget` of the ham of every validation source. serving.json
+holds one combination and threshold whatever INFERENCE_BACKEND says, so every backend is judged at this one: what
+differs between backends is then what quantisation changes, not where a refitted threshold happens to fall.
+Every figure of the served model and the transformer alone is at its threshold (the baseline alone at 0.5);
+`operating_point` in metrics.json gives each source's threshold, ham flagged and spam caught per source
+(`per_source`: validation's sources, the test splits, the probe), each set at the threshold and at 0.5 with ROC
+AUC, average precision and the spam caught at 1% ham flagged, and reports/precision_recall.png and reports/roc.png
+draw the curves.
 
 The test split holds the SMS Spam Collection's 20% and the modern synthetic set's (data/modern/): the headline
 figures are the collection's, comparable with earlier models; `test_modern` gives the modern part.
@@ -131,20 +133,6 @@ def fit_combinations(validation: list[Example], predictions: list[Prediction], m
     }
 
 
-def served_thresholds(
-    validation: list[Example], predictions: list[Prediction], budget: float, combinations: Combinations
-) -> dict[str, float]:
-    """Each view's threshold: the served combination and the transformer alone at the ham-blocked budget on every
-    source of validation (`choose_threshold_by_source`); the baseline alone, never served, at 0.5."""
-    truth, sources = [e.label for e in validation], [e.source for e in validation]
-    scores = view_scores(predictions, combinations)
-    return {
-        "model": choose_threshold_by_source(truth, scores["model"], sources, budget)[0],
-        "transformer": choose_threshold_by_source(truth, scores["transformer"], sources, budget)[0],
-        "baseline": 0.5,
-    }
-
-
 def served_predictions(predictions: list[Prediction], combination: ScoreCombination, threshold: float) -> list:
     """The predictions as the service will make them: the fitted combination's probability and label."""
     return [
@@ -214,8 +202,6 @@ class BackendRun:
     predictions: list[Prediction]  # of the test split
     validation_predictions: list[Prediction]
     probe_predictions: list[Prediction]
-    thresholds: dict[str, float]  # per view, chosen on validation (served_thresholds)
-    combinations: Combinations  # fitted on validation (fit_combinations)
     summary: dict  # its entry of reports/backends.json (texts_per_s added by measure_speeds)
 
 
@@ -260,20 +246,56 @@ def view_summary(
     }
 
 
+@dataclass(frozen=True)
+class OperatingPoint:
+    """What serving.json serves whatever the backend: the combinations and thresholds fitted on torch fp32's
+    validation scores, and the budget the thresholds keep."""
+
+    combinations: Combinations
+    thresholds: dict[str, float]  # per view of `view_scores`
+    source_thresholds: dict[str, float]  # each validation source's own threshold for the served combination
+    budget: float
+
+    @classmethod
+    def fit(
+        cls, validation: list[Example], predictions: list[Prediction], budget: float, method: str
+    ) -> "OperatingPoint":
+        """The served combination and the transformer alone each at the lowest threshold within the budget on
+        every source of validation (`choose_threshold_by_source`); the baseline alone, never served, at 0.5."""
+        combinations = fit_combinations(validation, predictions, method)
+        truth, sources = [e.label for e in validation], [e.source for e in validation]
+        scores = view_scores(predictions, combinations)
+        served, source_thresholds = choose_threshold_by_source(truth, scores["model"], sources, budget)
+        alone, _ = choose_threshold_by_source(truth, scores["transformer"], sources, budget)
+        thresholds = {"model": served, "transformer": alone, "baseline": 0.5}
+        return cls(combinations, thresholds, source_thresholds, budget)
+
+
+def classify(classifier: SpamClassifier, *sets: list[Example]) -> list[list[Prediction]]:
+    return [classifier.predict([e.text for e in examples]) for examples in sets]
+
+
+def sources_over_budget(examples: list[Example], predictions: list[Prediction], budget: float) -> dict:
+    """The sources whose ham the served labels flag beyond the budget: {source: share of its ham flagged}."""
+    over = {}
+    for source in sorted({e.source for e in examples}):
+        ham = [p.label for e, p in zip(examples, predictions, strict=True) if e.source == source and e.label == HAM]
+        if ham and (rate := ham.count(SPAM) / len(ham)) > budget:
+            over[source] = round(rate, 6)
+    return over
+
+
 def run_backend(
     classifier: SpamClassifier,
+    raw: list[list[Prediction]],
     test: list[Example],
     validation: list[Example],
     probe: list[Example],
-    budget: float,
-    method: str,
+    point: OperatingPoint,
 ) -> BackendRun:
-    """Classify the test split, validation and the probe with one backend, fit its combination on validation, and
-    judge it at its own operating point (each backend scores a little differently, so each is judged with the
-    combination and threshold it would serve)."""
-    raw = [classifier.predict([e.text for e in examples]) for examples in (test, validation, probe)]
-    combinations = fit_combinations(validation, raw[1], method)
-    thresholds = served_thresholds(validation, raw[1], budget, combinations)
+    """Judge one backend's raw predictions of the test split, validation and the probe (`classify`) at the served
+    operating point."""
+    combinations, thresholds = point.combinations, point.thresholds
     classifier.combination, classifier.spam_threshold = combinations["combined"], thresholds["model"]
     predictions, validation_predictions, probe_predictions = (
         served_predictions(view, combinations["combined"], thresholds["model"]) for view in raw
@@ -291,10 +313,9 @@ def run_backend(
             ("test", test, predictions),
         )
     }
+    summary["over_budget"] = sources_over_budget(validation, validation_predictions, point.budget)
     summary["batch_max_difference"] = float(f"{batch_difference(classifier, [e.text for e in validation][:64]):.3g}")
-    return BackendRun(
-        classifier, predictions, validation_predictions, probe_predictions, thresholds, combinations, summary
-    )
+    return BackendRun(classifier, predictions, validation_predictions, probe_predictions, summary)
 
 
 def measure_speeds(classifiers: dict[str, SpamClassifier], texts: list[str], rounds: int = SPEED_ROUNDS) -> dict:
@@ -354,9 +375,10 @@ def write_reports() -> None:
         name: load_backend(name if name in BACKENDS else "onnx-int8", path, max_tokens, baseline)
         for name, path in files.items()
     }
-    method = params["combination"]
+    raw = {name: classify(classifier, test, validation, probe) for name, classifier in classifiers.items()}
+    point = OperatingPoint.fit(validation, raw[REFERENCE][1], budget, params["combination"])
     runs = {
-        name: run_backend(classifier, test, validation, probe, budget, method)
+        name: run_backend(classifier, raw[name], test, validation, probe, point)
         for name, classifier in classifiers.items()
     }
     speed_texts = random.Random(params["seed"]).sample([e.text for e in test], min(len(test), SPEED_TEXTS))
@@ -371,9 +393,9 @@ def write_reports() -> None:
     results = {"torch": reference, "onnx": runs["onnx"].summary, "onnx-int8": candidates[int8_recipe]}
     default = choose_default_backend(results)
     chosen = runs[int8_recipe if default == "onnx-int8" else default]
-    classifier, predictions, thresholds = chosen.classifier, chosen.predictions, chosen.thresholds
+    classifier, predictions, thresholds = chosen.classifier, chosen.predictions, point.thresholds
     validation_predictions, probe_predictions = chosen.validation_predictions, chosen.probe_predictions
-    combinations = chosen.combinations
+    combinations = point.combinations
     modern_predictions = classifier.predict([e.text for e in test_modern])
     labels = verdicts(predictions, thresholds, combinations)
     seen = {dedup_key(e.text) for e in read_jsonl(split_path("train"))}
@@ -401,14 +423,9 @@ def write_reports() -> None:
         "probe": compare_on(probe, verdicts(probe_predictions, thresholds, combinations)),
         "operating_point": {
             "ham_blocked_budget": params["ham_blocked_budget"],
-            "chosen_on": "validation, every source within the budget",
+            "chosen_on": f"validation, {REFERENCE} fp32's scores, every source within the budget",
             "thresholds": {"combined": thresholds["model"], "transformer": thresholds["transformer"]},
-            "validation_source_thresholds": choose_threshold_by_source(
-                [e.label for e in validation],
-                [p.spam_probability for p in validation_predictions],
-                [e.source for e in validation],
-                budget,
-            )[1],
+            "validation_source_thresholds": point.source_thresholds,
             "per_source": per_source(
                 {
                     **{
@@ -433,7 +450,7 @@ def write_reports() -> None:
     }
     metrics["calibration"] = {
         "combination": {name: combination.as_dict() for name, combination in combinations.items()},
-        "fitted_on": "validation",
+        "fitted_on": f"validation, {REFERENCE} fp32's scores",
         "bins": CALIBRATION_BINS,
         "ece": {view: expected_calibration_error(*scores) for view, scores in served_scores.items()},
         "ece_uncalibrated_max": {

@@ -223,8 +223,9 @@ With threshold-free figures:
 {operating_rows}
 
 Served by `{backends["default_backend"]}` unless `INFERENCE_BACKEND` says otherwise ({backends["rule"]}); the
-table above is that backend's. Each backend and int8 candidate, served spam F1 / ham blocked at its own operating
-point; speed on {backends["machine"]["model"]} ({", ".join(backends["machine"]["int8_instructions"]) or "no AVX2"}):
+table above is that backend's. Each backend and int8 candidate, served spam F1 / ham blocked at that one
+operating point (serving.json's, whatever the backend); speed on
+{backends["machine"]["model"]} ({", ".join(backends["machine"]["int8_instructions"]) or "no AVX2"}):
 {backends["speed"]}; batch: the largest change of a text's probability between alone and in a pass of others:
 
 | backend | validation | probe | test | texts/s | batch | rule |
