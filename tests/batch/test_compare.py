@@ -13,8 +13,8 @@ from spam_service.batch.scoring import ModelPlan, load_planned, resolve_model
 
 @pytest.fixture(scope="module")
 def other_engine_challenger(trained_model_dir: Path, served_plan: ModelPlan) -> ModelPlan:
-    """The same weights served by the other ONNX engine (fp32 if int8 is the default, else int8) at its own threshold:
-    a real challenger whose labels may differ a little."""
+    """The same weights served by the other ONNX engine (fp32 if int8 is the default, else int8) at the same
+    threshold: a real challenger whose labels may differ a little."""
     other = "onnx" if served_plan.backend == "onnx-int8" else "onnx-int8"
     plan, _ = resolve_model(str(trained_model_dir), backend=other)
     return plan
